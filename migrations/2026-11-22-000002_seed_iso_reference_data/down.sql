@@ -1,0 +1,2 @@
+DELETE FROM languages;
+DELETE FROM countries;

@@ -1,0 +1,56 @@
+//! Storage: the PostgreSQL pool, migrations, and one module of queries per aggregate.
+//! The only part of the crate that knows diesel.
+
+pub mod migrate;
+pub mod reference;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel_async::AsyncPgConnection;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::deadpool::{self, Object};
+
+use crate::error::ApiError;
+
+pub type Pool = deadpool::Pool<AsyncPgConnection>;
+pub type Connection = Object<AsyncPgConnection>;
+
+/// How long a request waits for a free connection before it gets a 503.
+const POOL_WAIT: Duration = Duration::from_secs(5);
+/// How long opening a new connection may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Builds the pool. No connection is opened here: the first request (or `/readyz`) does.
+pub fn pool(database_url: &str, size: usize) -> Result<Pool, deadpool::BuildError> {
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(database_url);
+    deadpool::Pool::builder(manager)
+        .max_size(size)
+        .runtime(::deadpool::Runtime::Tokio1)
+        .wait_timeout(Some(POOL_WAIT))
+        .create_timeout(Some(CONNECT_TIMEOUT))
+        .recycle_timeout(Some(CONNECT_TIMEOUT))
+        .build()
+}
+
+/// A connection for one request. Failing to get one means the database is down or saturated:
+/// that is a 503 the client may retry, not a 500.
+pub async fn connection(pool: &Pool) -> Result<Connection, ApiError> {
+    pool.get()
+        .await
+        .map_err(|e| ApiError::unavailable("acquiring a database connection", e))
+}
+
+/// A query failure nobody expected: a 500 with the cause logged.
+pub fn query_failed(context: &'static str) -> impl FnOnce(diesel::result::Error) -> ApiError {
+    move |e| ApiError::internal(context, e)
+}
+
+/// `SELECT 1`: is the database answering?
+pub async fn ping(conn: &mut diesel_async::AsyncPgConnection) -> diesel::QueryResult<()> {
+    use diesel_async::RunQueryDsl;
+    diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("1"))
+        .get_result::<i32>(conn)
+        .await
+        .map(|_| ())
+}

@@ -1,0 +1,240 @@
+//! Queries over the reference tables.
+
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use super::schema::{countries, languages, organization_kinds, sectors, support_types};
+use crate::domain::reference::{
+    Country, CountryCodeInput, CountryFilter, Language, OrganizationKind, Sector, SupportType,
+};
+use crate::domain::text::SearchText;
+
+diesel::define_sql_function! {
+    /// PostgreSQL's `unaccent` extension: "Côte" → "Cote".
+    fn unaccent(x: Text) -> Text;
+}
+
+diesel::define_sql_function! {
+    fn lower(x: Text) -> Text;
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = countries, check_for_backend(diesel::pg::Pg))]
+struct CountryRow {
+    code: String,
+    alpha2: String,
+    numeric: String,
+    name: String,
+    official_name: Option<String>,
+    common_name: Option<String>,
+    region: Option<String>,
+    sub_region: Option<String>,
+    intermediate_region: Option<String>,
+}
+
+impl From<CountryRow> for Country {
+    fn from(r: CountryRow) -> Self {
+        Country {
+            code: r.code,
+            alpha2: r.alpha2,
+            numeric: r.numeric,
+            name: r.name,
+            official_name: r.official_name,
+            common_name: r.common_name,
+            region: r.region,
+            sub_region: r.sub_region,
+            intermediate_region: r.intermediate_region,
+        }
+    }
+}
+
+/// Countries matching `filter`, by alpha-3 code.
+pub async fn list_countries(
+    conn: &mut AsyncPgConnection,
+    filter: &CountryFilter,
+) -> QueryResult<Vec<Country>> {
+    let mut query = countries::table
+        .select(CountryRow::as_select())
+        .order(countries::code.asc())
+        .into_boxed();
+    if let Some(region) = &filter.region {
+        let region = region.to_lowercase();
+        query = query.filter(
+            lower(countries::region.assume_not_null())
+                .eq(region.clone())
+                .or(lower(countries::sub_region.assume_not_null()).eq(region.clone()))
+                .or(lower(countries::intermediate_region.assume_not_null()).eq(region)),
+        );
+    }
+    if let Some(q) = &filter.q {
+        query = query.filter(country_matches(q));
+    }
+    let rows = query.load(conn).await?;
+    Ok(rows.into_iter().map(Country::from).collect())
+}
+
+/// Name (any of the three), accent- and case-insensitively, or an exact code.
+fn country_matches(
+    q: &SearchText,
+) -> Box<dyn BoxableExpression<countries::table, diesel::pg::Pg, SqlType = Bool>> {
+    let pattern = unaccent(q.contains_pattern());
+    let code = q.as_str().to_ascii_uppercase();
+    Box::new(
+        unaccent(countries::name)
+            .ilike(pattern.clone())
+            .or(unaccent(countries::official_name.assume_not_null()).ilike(pattern.clone()))
+            .or(unaccent(countries::common_name.assume_not_null()).ilike(pattern))
+            .or(countries::code.eq(code.clone()))
+            .or(countries::alpha2.eq(code))
+            .or(countries::numeric.eq(q.as_str().to_owned())),
+    )
+}
+
+/// Every M49 region, sub-region and intermediate region name in use, sorted.
+pub async fn region_names(conn: &mut AsyncPgConnection) -> QueryResult<Vec<String>> {
+    diesel::sql_query(
+        "SELECT name FROM (
+             SELECT region AS name FROM countries
+             UNION SELECT sub_region FROM countries
+             UNION SELECT intermediate_region FROM countries
+         ) r WHERE name IS NOT NULL ORDER BY name",
+    )
+    .load::<RegionName>(conn)
+    .await
+    .map(|rows| rows.into_iter().map(|r| r.name).collect())
+}
+
+#[derive(QueryableByName)]
+struct RegionName {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+/// The country an alpha-2 or alpha-3 code names, if any.
+pub async fn find_country(
+    conn: &mut AsyncPgConnection,
+    code: &CountryCodeInput,
+) -> QueryResult<Option<Country>> {
+    let query = countries::table.select(CountryRow::as_select()).into_boxed();
+    let query = match code {
+        CountryCodeInput::Alpha2(c) => query.filter(countries::alpha2.eq(c.clone())),
+        CountryCodeInput::Alpha3(c) => query.filter(countries::code.eq(c.clone())),
+    };
+    Ok(query.first(conn).await.optional()?.map(Country::from))
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = languages, check_for_backend(diesel::pg::Pg))]
+struct LanguageRow {
+    code: String,
+    iso639_3: String,
+    name: String,
+    alternate_names: Vec<String>,
+    is_macrolanguage: bool,
+}
+
+/// Languages by code, optionally those whose name (or alternate name) contains `q`, or whose
+/// ISO 639-1/639-3 code is `q`.
+pub async fn list_languages(
+    conn: &mut AsyncPgConnection,
+    q: Option<&SearchText>,
+) -> QueryResult<Vec<Language>> {
+    let mut query = languages::table
+        .select(LanguageRow::as_select())
+        .order(languages::code.asc())
+        .into_boxed();
+    if let Some(q) = q {
+        let pattern = unaccent(q.contains_pattern());
+        let code = q.as_str().to_ascii_lowercase();
+        query = query.filter(
+            unaccent(languages::name)
+                .ilike(pattern.clone())
+                .or(unaccent(sql::<Text>("array_to_string(alternate_names, ' | ')")).ilike(pattern))
+                .or(languages::code.eq(code.clone()))
+                .or(languages::iso639_3.eq(code)),
+        );
+    }
+    let rows = query.load(conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Language {
+            code: r.code,
+            iso639_3: r.iso639_3,
+            name: r.name,
+            alternate_names: r.alternate_names,
+            is_macrolanguage: r.is_macrolanguage,
+        })
+        .collect())
+}
+
+/// Every sector, parents and children, in display order.
+pub async fn list_sectors(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Sector>> {
+    let rows: Vec<(String, Option<String>, String, Option<String>)> = sectors::table
+        .select((
+            sectors::code,
+            sectors::parent_code,
+            sectors::name,
+            sectors::hdx_code,
+        ))
+        .order((sectors::position.asc(), sectors::code.asc()))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(code, parent_code, name, hdx_code)| Sector {
+            code,
+            parent_code,
+            name,
+            hdx_code,
+        })
+        .collect())
+}
+
+pub async fn list_support_types(conn: &mut AsyncPgConnection) -> QueryResult<Vec<SupportType>> {
+    let rows: Vec<(String, String, String)> = support_types::table
+        .select((
+            support_types::code,
+            support_types::name,
+            support_types::description,
+        ))
+        .order((support_types::position.asc(), support_types::code.asc()))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(code, name, description)| SupportType {
+            code,
+            name,
+            description,
+        })
+        .collect())
+}
+
+pub async fn list_organization_kinds(
+    conn: &mut AsyncPgConnection,
+) -> QueryResult<Vec<OrganizationKind>> {
+    let rows: Vec<(String, String, String, Option<String>)> = organization_kinds::table
+        .select((
+            organization_kinds::code,
+            organization_kinds::name,
+            organization_kinds::iati_code,
+            organization_kinds::hdx_code,
+        ))
+        .order((
+            organization_kinds::position.asc(),
+            organization_kinds::code.asc(),
+        ))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(code, name, iati_code, hdx_code)| OrganizationKind {
+            code,
+            name,
+            iati_code,
+            hdx_code,
+        })
+        .collect())
+}

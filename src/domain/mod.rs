@@ -1,0 +1,7 @@
+//! Domain types: validated values and the shapes of the directory's data.
+//!
+//! Nothing here knows about HTTP (actix) or storage (diesel); parsing user input into these types
+//! is where validation lives ("parse, don't validate").
+
+pub mod reference;
+pub mod text;

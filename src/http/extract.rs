@@ -1,0 +1,290 @@
+//! Request extractors whose every failure is an [`ApiError`] naming the offending field, plus
+//! error handlers that route actix's built-in extractors through the same type.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::error::{JsonPayloadError, PathError, PayloadError, QueryPayloadError};
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldError};
+
+/// Largest JSON body accepted. Profiles are text, not files: 64 KiB is generous.
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+
+/// Query string parameters, deserialized strictly: an unknown parameter is a 400 (a typo such as
+/// `sectr=health` must not silently return everything), and a bad value names its parameter.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T> Query<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let pairs = url::form_urlencoded::parse(query.as_bytes());
+    let de = serde_urlencoded::Deserializer::new(pairs);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.inner().to_string();
+        match unknown_field(&message) {
+            Some(field) => ApiError::bad_request(
+                format!("Unknown query parameter `{field}`: {message}"),
+                vec![FieldError::new(field, "unknown parameter")],
+            ),
+            None if path != "." => ApiError::bad_parameter(&path, message),
+            None => ApiError::bad_request(format!("Malformed query string: {message}"), vec![]),
+        }
+    })
+}
+
+/// serde's "unknown field `x`, expected ..." → `x`.
+fn unknown_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    rest.split('`').next().map(str::to_owned)
+}
+
+/// A JSON request body: `Content-Type: application/json` (or `+json`) is required (415),
+/// at most [`MAX_JSON_BODY`] bytes (413), syntactically valid (400) and of the right shape (422,
+/// naming the field).
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<mime::Mime>().ok())
+            .is_some_and(|m| {
+                m.type_() == mime::APPLICATION
+                    && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
+            });
+        let declared_too_large = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok())
+            .is_some_and(|len| len > MAX_JSON_BODY);
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(ApiError::UnsupportedMediaType(
+                    "Send the body as JSON with `Content-Type: application/json`.".to_owned(),
+                ));
+            }
+            if declared_too_large {
+                return Err(too_large());
+            }
+            let bytes = body.await.map_err(|e| match e.as_error::<PayloadError>() {
+                Some(PayloadError::Overflow) => too_large(),
+                _ => ApiError::bad_request("The request body could not be read.", vec![]),
+            })?;
+            if bytes.len() > MAX_JSON_BODY {
+                return Err(too_large());
+            }
+            parse_json(&bytes).map(Json)
+        })
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        use serde_json::error::Category;
+        match inner.classify() {
+            Category::Data => {
+                let field = if path == "." { "body".to_owned() } else { path };
+                let message = strip_position(&inner.to_string());
+                ApiError::validation(
+                    format!("Field `{field}`: {message}"),
+                    vec![FieldError::new(field, message)],
+                )
+            }
+            Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request(
+                format!("The body is not valid JSON: {inner}"),
+                vec![],
+            ),
+        }
+    })?;
+    // Trailing garbage after the document is a syntax error too.
+    de.end().map_err(|e| {
+        ApiError::bad_request(format!("The body is not valid JSON: {e}"), vec![])
+    })?;
+    Ok(value)
+}
+
+/// serde_json appends " at line 1 column 7" to data errors; the field path says more.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+fn too_large() -> ApiError {
+    ApiError::PayloadTooLarge(format!(
+        "The request body is larger than the {MAX_JSON_BODY}-byte limit."
+    ))
+}
+
+/// Error handlers for actix's own extractors, registered app-wide so that a handler using
+/// `web::Path`, `web::Query` or `web::Json` still answers in problem+json.
+pub fn path_error(err: PathError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::bad_request(format!("Invalid path parameter: {err}"), vec![]).into()
+}
+
+pub fn query_error(err: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::bad_request(format!("Invalid query string: {err}"), vec![]).into()
+}
+
+pub fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    match err {
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            too_large()
+        }
+        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType(
+            "Send the body as JSON with `Content-Type: application/json`.".to_owned(),
+        ),
+        JsonPayloadError::Deserialize(e) if e.is_data() => {
+            ApiError::validation(strip_position(&e.to_string()), vec![])
+        }
+        other => ApiError::bad_request(format!("The body is not valid JSON: {other}"), vec![]),
+    }
+    .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::StatusCode;
+    use actix_web::{App, HttpResponse, post, test};
+    use serde::Deserialize;
+
+    use super::*;
+    use crate::error::ErrorCode;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Filter {
+        region: Option<String>,
+        limit: Option<u8>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        tags: Vec<String>,
+    }
+
+    #[post("/echo")]
+    async fn echo(body: Json<Body>) -> HttpResponse {
+        HttpResponse::Ok().body(body.0.name)
+    }
+
+    #[test]
+    fn unknown_query_parameters_are_rejected_by_name() {
+        let err = parse_query::<Filter>("regoin=Asia").unwrap_err();
+        assert_eq!(err.code(), ErrorCode::BadRequest);
+        assert_eq!(err.field_errors()[0].field, "regoin");
+    }
+
+    #[test]
+    fn bad_query_values_name_their_parameter() {
+        let err = parse_query::<Filter>("limit=many").unwrap_err();
+        assert_eq!(err.field_errors()[0].field, "limit");
+        let ok = parse_query::<Filter>("region=Asia&limit=5").unwrap();
+        assert_eq!(ok.limit, Some(5));
+    }
+
+    #[test]
+    fn json_errors_distinguish_syntax_from_shape() {
+        let syntax = parse_json::<Body>(b"{\"name\": ").unwrap_err();
+        assert_eq!(syntax.code(), ErrorCode::BadRequest);
+        let shape = parse_json::<Body>(br#"{"name": "x", "tags": [1]}"#).unwrap_err();
+        assert_eq!(shape.code(), ErrorCode::ValidationFailed);
+        assert_eq!(shape.field_errors()[0].field, "tags[0]");
+        let trailing = parse_json::<Body>(br#"{"name": "x", "tags": []} x"#).unwrap_err();
+        assert_eq!(trailing.code(), ErrorCode::BadRequest);
+    }
+
+    async fn call(req: test::TestRequest) -> (StatusCode, serde_json::Value) {
+        let app = test::init_service(App::new().service(echo)).await;
+        let res = test::call_service(&app, req.to_request()).await;
+        let status = res.status();
+        let ct = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body: serde_json::Value = test::read_body_json(res).await;
+        if !status.is_success() {
+            assert_eq!(ct.as_deref(), Some(super::super::problem::PROBLEM_JSON));
+        }
+        (status, body)
+    }
+
+    #[actix_web::test]
+    async fn json_extractor_answers_in_problem_json() {
+        let (s, b) = call(
+            test::TestRequest::post()
+                .uri("/echo")
+                .insert_header(("content-type", "text/plain"))
+                .set_payload("{}"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_eq!(b["code"], "unsupported_media_type");
+
+        let (s, b) = call(
+            test::TestRequest::post()
+                .uri("/echo")
+                .insert_header(("content-type", "application/json"))
+                .set_payload("{not json"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_eq!(b["code"], "bad_request");
+
+        let (s, b) = call(
+            test::TestRequest::post()
+                .uri("/echo")
+                .insert_header(("content-type", "application/json"))
+                .set_payload(r#"{"name": 5, "tags": []}"#),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(b["errors"][0]["field"], "name");
+
+        let big = format!(r#"{{"name": "{}", "tags": []}}"#, "x".repeat(MAX_JSON_BODY));
+        let (s, b) = call(
+            test::TestRequest::post()
+                .uri("/echo")
+                .insert_header(("content-type", "application/json"))
+                .set_payload(big),
+        )
+        .await;
+        assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(b["code"], "payload_too_large");
+    }
+}

@@ -1,0 +1,346 @@
+//! The HTTP layer: routes, request/response types, the OpenAPI document. The only part of the
+//! crate that knows actix.
+//!
+//! Every route is registered through utoipa-actix-web's `service(...)`, which is what puts it in
+//! the OpenAPI document: a handler without `#[utoipa::path]` does not compile there, so the spec
+//! cannot miss a route. The spec in turn drives the 404/405 fallback.
+
+pub mod extract;
+pub mod health;
+pub mod middleware;
+pub mod paging;
+pub mod problem;
+pub mod reference;
+
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, header};
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpRequest, HttpResponse, get, web};
+use utoipa::OpenApi;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::{Content, Ref, RefOr};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::db::Pool;
+use crate::error::ApiError;
+use problem::{PROBLEM_JSON, Problem};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Diaspora Directory API",
+        description = "Where diaspora organizations and humanitarian actors find each other and coordinate.\n\n\
+            Conventions: JSON bodies with snake_case fields; countries as ISO 3166-1 alpha-3 (alpha-2 accepted \
+            on input, any case); languages as ISO 639-1, else 639-3; lists as `{data, next_cursor, total}`; \
+            every error as RFC 9457 `application/problem+json` with a stable `code`. Every response carries \
+            `X-Request-Id`.",
+        license(name = "MIT OR Apache-2.0"),
+    ),
+    tags(
+        (name = "reference", description = "Read-only reference data: countries, languages, sectors, kinds of support and of organization"),
+        (name = "operations", description = "Health probes and this document"),
+    ),
+    components(schemas(Problem))
+)]
+struct ApiDoc;
+
+/// Registers every API route. Both the server and the spec come from this one function.
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(utoipa_actix_web::scope("/v1").configure(reference::routes))
+        .service(health::healthz)
+        .service(health::readyz)
+        .service(openapi_document);
+}
+
+/// The OpenAPI 3.1 document of the service, generated from the handlers.
+pub fn api_doc() -> utoipa::openapi::OpenApi {
+    let (_, mut api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes)
+        .split_for_parts();
+    api.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    for item in api.paths.paths.values_mut() {
+        for op in operations_mut(item) {
+            // Any route may fail with a problem; the specific statuses are listed per route.
+            op.responses
+                .responses
+                .entry("default".to_owned())
+                .or_insert_with(|| RefOr::T(problem_response("Any other error")));
+        }
+    }
+    api
+}
+
+/// The document as served at `/openapi.json`, printed by `openapi` and committed as
+/// `openapi/openapi.json`: the same bytes everywhere.
+pub fn openapi_json() -> String {
+    let mut json = serde_json::to_string_pretty(&api_doc()).unwrap_or_default();
+    json.push('\n');
+    json
+}
+
+fn problem_response(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            PROBLEM_JSON,
+            Content::new(Some(RefOr::<utoipa::openapi::schema::Schema>::Ref(
+                Ref::from_schema_name("Problem"),
+            ))),
+        )
+        .build()
+}
+
+fn operations_mut(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<Item = &mut Operation> + '_ {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.options,
+        &mut item.head,
+        &mut item.patch,
+        &mut item.trace,
+    ]
+    .into_iter()
+    .filter_map(Option::as_mut)
+}
+
+/// Path templates and their methods, from the spec: tells "no such route" (404) from "no such
+/// method on this route" (405 with `Allow`).
+#[derive(Debug, Default)]
+pub struct RouteTable {
+    routes: Vec<(Vec<Segment>, Vec<String>)>,
+}
+
+#[derive(Debug)]
+enum Segment {
+    Literal(String),
+    Param,
+}
+
+impl RouteTable {
+    pub fn from_spec(api: &utoipa::openapi::OpenApi) -> Self {
+        let routes = api
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segments = path
+                    .trim_start_matches('/')
+                    .split('/')
+                    .map(|s| {
+                        if s.starts_with('{') && s.ends_with('}') {
+                            Segment::Param
+                        } else {
+                            Segment::Literal(s.to_owned())
+                        }
+                    })
+                    .collect();
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter(|(_, present)| *present)
+                .map(|(m, _)| m.to_owned())
+                .collect();
+                (segments, methods)
+            })
+            .collect();
+        RouteTable { routes }
+    }
+
+    /// The methods the route matching `path` accepts; empty when no route matches.
+    pub fn allowed_methods(&self, path: &str) -> Vec<String> {
+        let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let mut allowed: Vec<String> = self
+            .routes
+            .iter()
+            .filter(|(segments, _)| {
+                segments.len() == parts.len()
+                    && segments.iter().zip(&parts).all(|(s, p)| match s {
+                        Segment::Literal(l) => l == p,
+                        Segment::Param => !p.is_empty(),
+                    })
+            })
+            .flat_map(|(_, methods)| methods.iter().cloned())
+            .collect();
+        allowed.sort();
+        allowed.dedup();
+        allowed
+    }
+}
+
+/// What every worker shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: Pool,
+    /// The OpenAPI document, serialized once at start.
+    pub spec_json: Arc<str>,
+    pub route_table: Arc<RouteTable>,
+    pub cors_allowed_origins: Arc<Vec<String>>,
+}
+
+impl AppState {
+    pub fn new(pool: Pool, cors_allowed_origins: Vec<String>) -> Self {
+        let api = api_doc();
+        AppState {
+            pool,
+            spec_json: openapi_json().into(),
+            route_table: Arc::new(RouteTable::from_spec(&api)),
+            cors_allowed_origins: Arc::new(cors_allowed_origins),
+        }
+    }
+}
+
+/// The OpenAPI document
+///
+/// This API's OpenAPI 3.1 document: the same bytes as `openapi/openapi.json` in the repository.
+#[utoipa::path(
+    tag = "operations",
+    operation_id = "openapi_document",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object))
+)]
+#[get("/openapi.json")]
+async fn openapi_document(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(mime::APPLICATION_JSON)
+        .body(state.spec_json.to_string())
+}
+
+/// Unmatched requests: 405 with `Allow` when the path exists with other methods, else 404.
+async fn fallback(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let allow = state.route_table.allowed_methods(req.path());
+    Err(if allow.is_empty() {
+        ApiError::not_found(
+            "No resource at this path. The API's routes are listed at /openapi.json and /docs.",
+        )
+    } else {
+        ApiError::MethodNotAllowed {
+            detail: format!(
+                "{} is not supported here; use {}.",
+                req.method(),
+                allow.join(" or ")
+            ),
+            allow,
+        }
+    })
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        // A disallowed origin gets no CORS headers (the browser then refuses to expose the
+        // response) rather than an error: same-origin calls, such as /docs trying the API,
+        // carry an Origin header too.
+        .block_on_origin_mismatch(false)
+        .allowed_methods([
+            Method::GET,
+            Method::POST,
+            Method::PATCH,
+            Method::PUT,
+            Method::DELETE,
+        ])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            middleware::REQUEST_ID_HEADER,
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::LINK,
+            header::RETRY_AFTER,
+            middleware::REQUEST_ID_HEADER,
+        ])
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
+/// The complete application: routes, shared state, extractor error handlers, documentation,
+/// fallback and middleware.
+pub fn app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, _) = App::new().into_utoipa_app().configure(routes).split_for_parts();
+    let cors = cors(&state.cors_allowed_origins);
+    app.app_data(web::Data::new(state.pool.clone()))
+        .app_data(web::Data::new(state.clone()))
+        .app_data(web::QueryConfig::default().error_handler(extract::query_error))
+        .app_data(web::PathConfig::default().error_handler(extract::path_error))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(extract::MAX_JSON_BODY)
+                .error_handler(extract::json_error),
+        )
+        .app_data(web::PayloadConfig::new(extract::MAX_JSON_BODY))
+        .service(
+            SwaggerUi::new("/docs/{_:.*}")
+                .config(utoipa_swagger_ui::Config::new(["/openapi.json"])),
+        )
+        .service(web::resource("/docs").route(web::get().to(|| async {
+            HttpResponse::PermanentRedirect()
+                .insert_header((header::LOCATION, "/docs/"))
+                .finish()
+        })))
+        .default_service(web::to(fallback))
+        // Last wrapped runs first: compression outermost, so the request context sees (and logs)
+        // the final status and can still rewrite error bodies before they are compressed.
+        .wrap(cors)
+        .wrap(from_fn(middleware::request_context))
+        .wrap(Compress::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_table_tells_404_from_405() {
+        let table = RouteTable::from_spec(&api_doc());
+        assert_eq!(table.allowed_methods("/v1/countries"), vec!["GET"]);
+        assert_eq!(table.allowed_methods("/v1/countries/HTI"), vec!["GET"]);
+        assert!(table.allowed_methods("/v1/nowhere").is_empty());
+        assert!(table.allowed_methods("/v1/countries/HTI/extra").is_empty());
+    }
+
+    #[test]
+    fn every_operation_documents_problem_errors() {
+        let mut api = api_doc();
+        for (path, item) in api.paths.paths.iter_mut() {
+            for op in operations_mut(item) {
+                assert!(
+                    op.responses.responses.contains_key("default"),
+                    "{path} lacks a default problem response"
+                );
+                assert!(op.operation_id.is_some(), "{path} has no operation id");
+            }
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! Diaspora Directory: a REST API where diaspora organizations and humanitarian actors find each
+//! other and coordinate.
+//!
+//! Layers: [`http`] (actix-web: routes, request/response types, problem+json, OpenAPI) calls
+//! [`db`] (diesel: pool, migrations, queries) with [`domain`] types (validated values, neither
+//! actix nor diesel). [`config`] reads the environment; [`startup`] wires it together.
+
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,99 @@
+//! The `diaspora-directory` command: serve, migrate, print the OpenAPI document.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use diaspora_directory::config::{Config, DatabaseConfig, LogConfig};
+use diaspora_directory::db::migrate;
+use diaspora_directory::{http, startup, telemetry};
+use secrecy::ExposeSecret;
+
+/// Diaspora Directory: where diaspora organizations and humanitarian actors find each other.
+///
+/// Configuration comes from environment variables only (DATABASE_URL, LISTEN_ADDR, JWT_SECRET,
+/// DATABASE_POOL_SIZE, RUST_LOG, LOG_FORMAT, CORS_ALLOWED_ORIGINS); see README.md.
+#[derive(Parser)]
+#[command(name = "diaspora-directory", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the database if missing, apply pending migrations, and serve HTTP on LISTEN_ADDR.
+    Serve,
+    /// Apply pending migrations to DATABASE_URL and exit.
+    Migrate,
+    /// Print the OpenAPI 3.1 document (the same bytes as openapi/openapi.json).
+    Openapi,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Openapi => {
+            print!("{}", http::openapi_json());
+            Ok(())
+        }
+        Command::Migrate => migrate_command().await,
+        Command::Serve => serve_command().await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn migrate_command() -> Result<(), String> {
+    let (log, db) = (LogConfig::from_lookup(&env), DatabaseConfig::from_lookup(&env));
+    let (log, db) = match (log, db) {
+        (Ok(log), Ok(db)) => (log, db),
+        (log, db) => {
+            let mut problems = log.err().map(|e| e.problems).unwrap_or_default();
+            problems.extend(db.err().map(|e| e.problems).unwrap_or_default());
+            return Err(diaspora_directory::config::ConfigError { problems }.to_string());
+        }
+    };
+    telemetry::init(&log);
+    let url = db.url.expose_secret();
+    let target = migrate::redacted(url);
+    if migrate::ensure_database(url).await.map_err(|e| e.to_string())? {
+        tracing::info!(database = %target, "created database");
+    }
+    let applied = migrate::run_pending(url).await.map_err(|e| e.to_string())?;
+    tracing::info!(database = %target, migrations = ?applied, "applied {} migration(s)", applied.len());
+    Ok(())
+}
+
+async fn serve_command() -> Result<(), String> {
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    telemetry::init(&config.log);
+    if config.jwt.ephemeral {
+        tracing::warn!(
+            "JWT_SECRET is not set: using a random per-process secret; tokens will not survive a restart or work across instances"
+        );
+    }
+    startup::prepare_database(&config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let app = startup::Application::build(&config).map_err(|e| e.to_string())?;
+    tracing::info!(
+        address = %app.local_addr(),
+        "listening on http://{} (docs at /docs)",
+        app.local_addr()
+    );
+    app.run_until_stopped()
+        .await
+        .map_err(|e| format!("server failed: {e}"))?;
+    tracing::info!("server stopped");
+    Ok(())
+}

@@ -1,0 +1,81 @@
+//! Building and running the server.
+
+use std::net::{SocketAddr, TcpListener};
+
+use actix_web::HttpServer;
+use actix_web::dev::{Server, ServerHandle};
+use secrecy::ExposeSecret;
+
+use crate::config::Config;
+use crate::db::{self, migrate};
+use crate::http::{self, AppState};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Database(#[from] migrate::SetupError),
+    #[error("building the connection pool: {0}")]
+    Pool(String),
+    #[error("cannot listen on {addr}: {cause}\nIs another process using the port? Set LISTEN_ADDR to another address, or `127.0.0.1:0` for any free port.")]
+    Bind { addr: SocketAddr, cause: std::io::Error },
+}
+
+/// A bound, not yet running, server.
+pub struct Application {
+    server: Server,
+    local_addr: SocketAddr,
+}
+
+impl Application {
+    /// Binds `LISTEN_ADDR` (port 0 picks a free port) and prepares the workers. Does not touch
+    /// the database: [`prepare_database`] does that first when serving for real.
+    pub fn build(config: &Config) -> Result<Self, StartupError> {
+        let pool = db::pool(
+            config.database.url.expose_secret(),
+            config.database.pool_size,
+        )
+        .map_err(|e| StartupError::Pool(e.to_string()))?;
+        let state = AppState::new(pool, config.http.cors_allowed_origins.clone());
+        let addr = config.http.listen_addr;
+        let bind_err = |cause| StartupError::Bind { addr, cause };
+        let listener = TcpListener::bind(addr).map_err(bind_err)?;
+        let local_addr = listener.local_addr().map_err(bind_err)?;
+        let mut server = HttpServer::new(move || http::app(state.clone()))
+            // SIGTERM: stop accepting, let in-flight requests finish for up to 30 s.
+            .shutdown_timeout(30);
+        if let Some(workers) = config.http.workers {
+            server = server.workers(workers);
+        }
+        let server = server.listen(listener).map_err(bind_err)?.run();
+        Ok(Application { server, local_addr })
+    }
+
+    /// The address actually bound (with the real port when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Creates the database when it is missing and applies pending migrations, logging each step.
+pub async fn prepare_database(config: &Config) -> Result<(), StartupError> {
+    let url = config.database.url.expose_secret();
+    let target = migrate::redacted(url);
+    if migrate::ensure_database(url).await? {
+        tracing::info!(database = %target, "created database");
+    }
+    let applied = migrate::run_pending(url).await?;
+    if applied.is_empty() {
+        tracing::info!(database = %target, "database schema is up to date");
+    } else {
+        tracing::info!(database = %target, migrations = ?applied, "applied {} migration(s)", applied.len());
+    }
+    Ok(())
+}
