@@ -69,7 +69,11 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "invalid configuration ({} problem(s)):", self.problems.len())?;
+        writeln!(
+            f,
+            "invalid configuration ({} problem(s)):",
+            self.problems.len()
+        )?;
         for p in &self.problems {
             writeln!(f, "  - {p}")?;
         }
@@ -352,7 +356,10 @@ mod tests {
             ("DATABASE_POOL_SIZE", "zero"),
             ("RUST_LOG", "info,[[["),
             ("LOG_FORMAT", "xml"),
-            ("CORS_ALLOWED_ORIGINS", "https://ok.example,ftp://bad.example/path"),
+            (
+                "CORS_ALLOWED_ORIGINS",
+                "https://ok.example,ftp://bad.example/path",
+            ),
         ])
         .unwrap_err();
         let text = err.to_string();

@@ -54,7 +54,10 @@ async fn main() -> ExitCode {
 }
 
 async fn migrate_command() -> Result<(), String> {
-    let (log, db) = (LogConfig::from_lookup(&env), DatabaseConfig::from_lookup(&env));
+    let (log, db) = (
+        LogConfig::from_lookup(&env),
+        DatabaseConfig::from_lookup(&env),
+    );
     let (log, db) = match (log, db) {
         (Ok(log), Ok(db)) => (log, db),
         (log, db) => {
@@ -66,7 +69,10 @@ async fn migrate_command() -> Result<(), String> {
     telemetry::init(&log);
     let url = db.url.expose_secret();
     let target = migrate::redacted(url);
-    if migrate::ensure_database(url).await.map_err(|e| e.to_string())? {
+    if migrate::ensure_database(url)
+        .await
+        .map_err(|e| e.to_string())?
+    {
         tracing::info!(database = %target, "created database");
     }
     let applied = migrate::run_pending(url).await.map_err(|e| e.to_string())?;

@@ -16,8 +16,13 @@ pub enum StartupError {
     Database(#[from] migrate::SetupError),
     #[error("building the connection pool: {0}")]
     Pool(String),
-    #[error("cannot listen on {addr}: {cause}\nIs another process using the port? Set LISTEN_ADDR to another address, or `127.0.0.1:0` for any free port.")]
-    Bind { addr: SocketAddr, cause: std::io::Error },
+    #[error(
+        "cannot listen on {addr}: {cause}\nIs another process using the port? Set LISTEN_ADDR to another address, or `127.0.0.1:0` for any free port."
+    )]
+    Bind {
+        addr: SocketAddr,
+        cause: std::io::Error,
+    },
 }
 
 /// A bound, not yet running, server.

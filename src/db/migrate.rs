@@ -23,7 +23,9 @@ pub enum SetupError {
     Connect { target: String, cause: String },
     #[error("DATABASE_URL: {0}")]
     BadUrl(String),
-    #[error("creating database {name:?} failed: {cause}\nThe role in DATABASE_URL needs the CREATEDB privilege, or create the database yourself.")]
+    #[error(
+        "creating database {name:?} failed: {cause}\nThe role in DATABASE_URL needs the CREATEDB privilege, or create the database yourself."
+    )]
     Create { name: String, cause: String },
     #[error("applying migrations to {target} failed: {cause}")]
     Migrate { target: String, cause: String },
@@ -59,10 +61,13 @@ pub async fn ensure_database(url: &str) -> Result<bool, SetupError> {
             target: redacted(maintenance.as_str()),
             cause: e.to_string(),
         })?;
-    if database_exists(&mut conn, &name).await.map_err(|e| SetupError::Create {
-        name: name.clone(),
-        cause: e.to_string(),
-    })? {
+    if database_exists(&mut conn, &name)
+        .await
+        .map_err(|e| SetupError::Create {
+            name: name.clone(),
+            cause: e.to_string(),
+        })?
+    {
         return Ok(false);
     }
     // CREATE DATABASE takes no bind parameters: the name is quoted as an identifier.

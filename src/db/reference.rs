@@ -50,7 +50,7 @@ impl From<CountryRow> for Country {
     }
 }
 
-/// Countries matching `filter`, by alpha-3 code.
+/// Countries matching `filter`, by alpha-3 code (with `q`, an exact code match first).
 pub async fn list_countries(
     conn: &mut AsyncPgConnection,
     filter: &CountryFilter,
@@ -69,7 +69,15 @@ pub async fn list_countries(
         );
     }
     if let Some(q) = &filter.q {
-        query = query.filter(country_matches(q));
+        // An exact code first: "ht" is Haiti before it is "Bahamas"-like names.
+        let code = q.as_str().to_ascii_uppercase();
+        query = query.filter(country_matches(q)).order((
+            countries::code
+                .eq(code.clone())
+                .or(countries::alpha2.eq(code))
+                .desc(),
+            countries::code.asc(),
+        ));
     }
     let rows = query.load(conn).await?;
     Ok(rows.into_iter().map(Country::from).collect())
@@ -117,7 +125,9 @@ pub async fn find_country(
     conn: &mut AsyncPgConnection,
     code: &CountryCodeInput,
 ) -> QueryResult<Option<Country>> {
-    let query = countries::table.select(CountryRow::as_select()).into_boxed();
+    let query = countries::table
+        .select(CountryRow::as_select())
+        .into_boxed();
     let query = match code {
         CountryCodeInput::Alpha2(c) => query.filter(countries::alpha2.eq(c.clone())),
         CountryCodeInput::Alpha3(c) => query.filter(countries::code.eq(c.clone())),
@@ -136,7 +146,7 @@ struct LanguageRow {
 }
 
 /// Languages by code, optionally those whose name (or alternate name) contains `q`, or whose
-/// ISO 639-1/639-3 code is `q`.
+/// ISO 639-1/639-3 code is `q` (those first).
 pub async fn list_languages(
     conn: &mut AsyncPgConnection,
     q: Option<&SearchText>,
@@ -153,8 +163,16 @@ pub async fn list_languages(
                 .ilike(pattern.clone())
                 .or(unaccent(sql::<Text>("array_to_string(alternate_names, ' | ')")).ilike(pattern))
                 .or(languages::code.eq(code.clone()))
-                .or(languages::iso639_3.eq(code)),
+                .or(languages::iso639_3.eq(code.clone())),
         );
+        // An exact code first: "es" is Spanish before any name containing "es".
+        query = query.order((
+            languages::code
+                .eq(code.clone())
+                .or(languages::iso639_3.eq(code))
+                .desc(),
+            languages::code.asc(),
+        ));
     }
     let rows = query.load(conn).await?;
     Ok(rows

@@ -122,7 +122,11 @@ pub struct SectorNode {
 /// Arranges sectors (in display order) as a forest; children keep their relative order.
 /// Orphans (a parent that is not in the list) become roots rather than disappear.
 pub fn sector_tree(sectors: Vec<Sector>) -> Vec<SectorNode> {
-    fn build(parent: Option<&str>, all: &[Sector], known: &dyn Fn(&str) -> bool) -> Vec<SectorNode> {
+    fn build(
+        parent: Option<&str>,
+        all: &[Sector],
+        known: &dyn Fn(&str) -> bool,
+    ) -> Vec<SectorNode> {
         all.iter()
             .filter(|s| match (&s.parent_code, parent) {
                 (None, None) => true,

@@ -121,16 +121,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                     vec![FieldError::new(field, message)],
                 )
             }
-            Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request(
-                format!("The body is not valid JSON: {inner}"),
-                vec![],
-            ),
+            Category::Syntax | Category::Eof | Category::Io => {
+                ApiError::bad_request(format!("The body is not valid JSON: {inner}"), vec![])
+            }
         }
     })?;
     // Trailing garbage after the document is a syntax error too.
-    de.end().map_err(|e| {
-        ApiError::bad_request(format!("The body is not valid JSON: {e}"), vec![])
-    })?;
+    de.end()
+        .map_err(|e| ApiError::bad_request(format!("The body is not valid JSON: {e}"), vec![]))?;
     Ok(value)
 }
 
@@ -177,7 +175,8 @@ pub fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
 #[cfg(test)]
 mod tests {
     use actix_web::http::StatusCode;
-    use actix_web::{App, HttpResponse, post, test};
+    use actix_web::test as atest;
+    use actix_web::{App, HttpResponse, post};
     use serde::Deserialize;
 
     use super::*;
@@ -229,15 +228,15 @@ mod tests {
         assert_eq!(trailing.code(), ErrorCode::BadRequest);
     }
 
-    async fn call(req: test::TestRequest) -> (StatusCode, serde_json::Value) {
-        let app = test::init_service(App::new().service(echo)).await;
-        let res = test::call_service(&app, req.to_request()).await;
+    async fn call(req: atest::TestRequest) -> (StatusCode, serde_json::Value) {
+        let app = atest::init_service(App::new().service(echo)).await;
+        let res = atest::call_service(&app, req.to_request()).await;
         let status = res.status();
         let ct = res
             .headers()
             .get(header::CONTENT_TYPE)
             .map(|v| v.to_str().unwrap().to_owned());
-        let body: serde_json::Value = test::read_body_json(res).await;
+        let body: serde_json::Value = atest::read_body_json(res).await;
         if !status.is_success() {
             assert_eq!(ct.as_deref(), Some(super::super::problem::PROBLEM_JSON));
         }
@@ -247,7 +246,7 @@ mod tests {
     #[actix_web::test]
     async fn json_extractor_answers_in_problem_json() {
         let (s, b) = call(
-            test::TestRequest::post()
+            atest::TestRequest::post()
                 .uri("/echo")
                 .insert_header(("content-type", "text/plain"))
                 .set_payload("{}"),
@@ -257,7 +256,7 @@ mod tests {
         assert_eq!(b["code"], "unsupported_media_type");
 
         let (s, b) = call(
-            test::TestRequest::post()
+            atest::TestRequest::post()
                 .uri("/echo")
                 .insert_header(("content-type", "application/json"))
                 .set_payload("{not json"),
@@ -267,7 +266,7 @@ mod tests {
         assert_eq!(b["code"], "bad_request");
 
         let (s, b) = call(
-            test::TestRequest::post()
+            atest::TestRequest::post()
                 .uri("/echo")
                 .insert_header(("content-type", "application/json"))
                 .set_payload(r#"{"name": 5, "tags": []}"#),
@@ -278,7 +277,7 @@ mod tests {
 
         let big = format!(r#"{{"name": "{}", "tags": []}}"#, "x".repeat(MAX_JSON_BODY));
         let (s, b) = call(
-            test::TestRequest::post()
+            atest::TestRequest::post()
                 .uri("/echo")
                 .insert_header(("content-type", "application/json"))
                 .set_payload(big),

@@ -288,7 +288,10 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let (app, _) = App::new().into_utoipa_app().configure(routes).split_for_parts();
+    let (app, _) = App::new()
+        .into_utoipa_app()
+        .configure(routes)
+        .split_for_parts();
     let cors = cors(&state.cors_allowed_origins);
     app.app_data(web::Data::new(state.pool.clone()))
         .app_data(web::Data::new(state.clone()))

@@ -7,8 +7,8 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
 use crate::error::{ApiError, ErrorCode, FieldError};
 
@@ -112,8 +112,7 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        let mut response =
-            problem_response(self.code(), self.public_detail(), self.field_errors());
+        let mut response = problem_response(self.code(), self.public_detail(), self.field_errors());
         match self {
             ApiError::MethodNotAllowed { allow, .. } => {
                 if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
@@ -150,7 +149,11 @@ pub fn ensure_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody>
     let code = ErrorCode::for_status(status.as_u16());
     if status.is_server_error() {
         let cause = res.response().error().map(ToString::to_string);
-        tracing::error!(status = status.as_u16(), error = cause.as_deref().unwrap_or("-"), "unhandled server error");
+        tracing::error!(
+            status = status.as_u16(),
+            error = cause.as_deref().unwrap_or("-"),
+            "unhandled server error"
+        );
     }
     let detail = match code {
         ErrorCode::NotFound => {

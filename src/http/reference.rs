@@ -123,7 +123,10 @@ pub async fn list_countries(
     let query = query.into_inner();
     let region = match query.region.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(r) => match M49_REGIONS.iter().find(|known| known.eq_ignore_ascii_case(r)) {
+        Some(r) => match M49_REGIONS
+            .iter()
+            .find(|known| known.eq_ignore_ascii_case(r))
+        {
             Some(known) => Some((*known).to_owned()),
             None => {
                 return Err(ApiError::bad_parameter(
@@ -167,7 +170,8 @@ pub async fn get_country(
     pool: web::Data<Pool>,
     code: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let code = CountryCodeInput::parse(&code).map_err(|why| ApiError::bad_parameter("code", why))?;
+    let code =
+        CountryCodeInput::parse(&code).map_err(|why| ApiError::bad_parameter("code", why))?;
     let mut conn = db::connection(&pool).await?;
     let country = queries::find_country(&mut conn, &code)
         .await
@@ -333,11 +337,17 @@ pub async fn list_support_types(
         .map_err(db::query_failed("listing support types"))?;
     Ok(reference_page(
         rows.into_iter()
-            .map(|SupportType { code, name, description }| SupportTypeView {
-                code,
-                name,
-                description,
-            })
+            .map(
+                |SupportType {
+                     code,
+                     name,
+                     description,
+                 }| SupportTypeView {
+                    code,
+                    name,
+                    description,
+                },
+            )
             .collect(),
     ))
 }

@@ -1,0 +1,160 @@
+//! The binary as operators use it: `--help`, `openapi`, `migrate`, `serve` (logs, SIGTERM).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::harness::{TestDb, client};
+
+const BIN: &str = env!("CARGO_BIN_EXE_diaspora-directory");
+
+fn run(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).env_clear();
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["migrate", "--help"],
+        vec!["openapi", "--help"],
+    ] {
+        let out = run(&args, &[]);
+        assert!(out.status.success(), "{args:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("Usage:"), "{args:?}: {text}");
+    }
+    let top = String::from_utf8(run(&["--help"], &[]).stdout).unwrap();
+    for sub in ["serve", "migrate", "openapi"] {
+        assert!(top.contains(sub));
+    }
+}
+
+#[test]
+fn the_openapi_command_prints_the_committed_document() {
+    let out = run(&["openapi"], &[]);
+    assert!(out.status.success());
+    let committed =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json")).unwrap();
+    assert!(
+        out.stdout == committed,
+        "`openapi` output differs from openapi/openapi.json"
+    );
+}
+
+#[test]
+fn bad_configuration_fails_at_start_naming_every_variable() {
+    let out = run(
+        &["serve"],
+        &[
+            ("DATABASE_URL", "mysql://nope"),
+            ("LISTEN_ADDR", "everywhere"),
+            ("JWT_SECRET", "too-short"),
+            ("LOG_FORMAT", "yaml"),
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    for var in ["DATABASE_URL", "LISTEN_ADDR", "JWT_SECRET", "LOG_FORMAT"] {
+        assert!(err.contains(var), "{var} not named in:\n{err}");
+    }
+    assert!(!err.contains("too-short"), "the secret was echoed");
+}
+
+#[tokio::test]
+async fn migrate_creates_and_migrates_a_missing_database() {
+    let db = TestDb::unnamed();
+    let env = [("DATABASE_URL", db.url.as_str()), ("LOG_FORMAT", "json")];
+    let out = run(&["migrate"], &env);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = String::from_utf8(out.stderr).unwrap();
+    assert!(log.contains("created database"), "{log}");
+    let mut conn = db.connect().await;
+    let counts = crate::migrations::reference_counts(&mut conn).await;
+    assert_eq!(counts.0, 249);
+    // Twice is harmless.
+    let again = run(&["migrate"], &env);
+    assert!(again.status.success());
+    assert!(
+        String::from_utf8(again.stderr)
+            .unwrap()
+            .contains("applied 0 migration(s)")
+    );
+}
+
+/// `serve` on a database that does not exist: creates it, migrates, serves, logs one JSON line
+/// per request with its id, and stops cleanly on SIGTERM.
+#[tokio::test]
+async fn serve_creates_the_database_logs_requests_and_drains_on_sigterm() {
+    let db = TestDb::unnamed();
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .env_clear()
+        .env("DATABASE_URL", &db.url)
+        .env("LISTEN_ADDR", "127.0.0.1:0")
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .env("JWT_SECRET", "a-test-secret-that-is-long-enough-0123456789")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut lines = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let addr = loop {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .unwrap_or_else(|_| panic!("no listening line; log so far:\n{}", lines.join("\n")));
+        lines.push(line.clone());
+        let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+        if let Some(addr) = v["address"].as_str() {
+            break addr.to_owned();
+        }
+    };
+    assert!(lines.iter().any(|l| l.contains("created database")));
+    let res = client()
+        .get(format!("http://{addr}/v1/countries/HT"))
+        .header("x-request-id", "cli-test-7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+    lines.extend(rx.try_iter());
+    let request_line = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["span"]["request_id"] == "cli-test-7" && v["message"] == "request completed")
+        .unwrap_or_else(|| panic!("no request log line in:\n{}", lines.join("\n")));
+    assert_eq!(request_line["span"]["method"], "GET");
+    assert_eq!(request_line["span"]["path"], "/v1/countries/HT");
+    assert_eq!(request_line["span"]["status"], 200);
+    assert!(request_line["span"]["latency_ms"].as_f64().is_some());
+    assert!(lines.iter().any(|l| l.contains("server stopped")));
+}

@@ -1,0 +1,12 @@
+//! Integration tests: the real server on a free port, against the real PostgreSQL at
+//! `DATABASE_URL` (default: the local server of the contract), each test in its own database
+//! cloned from a template migrated once. One binary, one file per feature.
+
+mod harness;
+
+mod cli;
+mod errors;
+mod migrations;
+mod openapi;
+mod reference;
+mod transport;

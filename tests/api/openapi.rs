@@ -1,0 +1,147 @@
+//! The OpenAPI document: generated from code, committed, served, and true to the routes.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::harness::TestApp;
+
+const REGENERATE: &str = "cargo run --quiet -- openapi > openapi/openapi.json";
+
+fn committed() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
+        .unwrap_or_else(|e| panic!("openapi/openapi.json is missing ({e}); run `{REGENERATE}`"))
+}
+
+#[test]
+fn the_committed_spec_matches_the_code() {
+    let generated = diaspora_directory::http::openapi_json();
+    assert!(
+        generated == committed(),
+        "openapi/openapi.json is out of date with the code: run `{REGENERATE}` and commit it"
+    );
+}
+
+#[tokio::test]
+async fn the_served_spec_is_the_committed_file() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/openapi.json").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/json");
+    assert_eq!(res.text().await.unwrap(), committed());
+}
+
+fn collect_refs(value: &Value, out: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if k == "$ref" {
+                    out.insert(v.as_str().unwrap().to_owned());
+                }
+                collect_refs(v, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_spec_is_openapi_3_1_with_resolvable_references_and_problem_errors() {
+    let spec: Value = serde_json::from_str(&committed()).unwrap();
+    assert_eq!(spec["openapi"], "3.1.0");
+    let mut refs = BTreeSet::new();
+    collect_refs(&spec, &mut refs);
+    for r in &refs {
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("unexpected ref {r}"));
+        assert!(
+            spec["components"]["schemas"][name].is_object(),
+            "{r} does not resolve"
+        );
+    }
+    let problem = &spec["components"]["schemas"]["Problem"];
+    for field in ["type", "title", "status", "detail", "code"] {
+        assert!(
+            problem["required"]
+                .as_array()
+                .unwrap()
+                .contains(&Value::from(field)),
+            "Problem.{field} is required"
+        );
+    }
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                if status == "default" || status.starts_with('4') || status.starts_with('5') {
+                    assert_eq!(
+                        response["content"]["application/problem+json"]["schema"]["$ref"],
+                        "#/components/schemas/Problem",
+                        "{method} {path} {status}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_documented_route_is_served() {
+    let app = TestApp::spawn().await;
+    let spec: Value = serde_json::from_str(&committed()).unwrap();
+    let paths = spec["paths"].as_object().unwrap();
+    for expected in [
+        "/v1/countries",
+        "/v1/countries/{code}",
+        "/v1/languages",
+        "/v1/sectors",
+        "/v1/support-types",
+        "/v1/organization-kinds",
+        "/healthz",
+        "/readyz",
+        "/openapi.json",
+    ] {
+        assert!(paths.contains_key(expected), "{expected} is not documented");
+    }
+    for (path, item) in paths {
+        if item.get("get").is_none() {
+            continue;
+        }
+        let concrete = path.replace("{code}", "HTI");
+        let res = app.get(&concrete).await;
+        let status = res.status().as_u16().to_string();
+        assert!(
+            item["get"]["responses"].get(&status).is_some(),
+            "GET {concrete} answered {status}, which its operation does not document"
+        );
+        assert_eq!(res.status(), 200, "GET {concrete}");
+    }
+}
+
+#[tokio::test]
+async fn interactive_docs_are_served_from_the_binary() {
+    let app = TestApp::spawn().await;
+    let redirect = app.get("/docs").await;
+    assert_eq!(redirect.status(), 308);
+    assert_eq!(redirect.headers()["location"], "/docs/");
+    let page = app.get("/docs/").await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("swagger-ui"));
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "the page must not load anything from the internet"
+    );
+    for asset in [
+        "swagger-ui.css",
+        "swagger-ui-bundle.js",
+        "swagger-initializer.js",
+    ] {
+        let res = app.get(&format!("/docs/{asset}")).await;
+        assert_eq!(res.status(), 200, "{asset}");
+        if asset == "swagger-initializer.js" {
+            assert!(res.text().await.unwrap().contains("\"/openapi.json\""));
+        }
+    }
+}
