@@ -139,6 +139,9 @@ impl fmt::Display for ErrorCode {
     }
 }
 
+/// What a client is told about any 5xx it was not meant to see the cause of.
+pub const INTERNAL_DETAIL: &str = "The server failed to handle this request. It has been logged; quote the X-Request-Id header when reporting it.";
+
 /// Boxed cause of an unexpected failure, for the log only.
 pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -238,11 +241,10 @@ impl ApiError {
     /// What the client may read. Never the cause of a 5xx.
     pub fn public_detail(&self) -> String {
         match self {
-            ApiError::Internal { .. } => {
-                "The server failed to handle this request. It has been logged; quote the X-Request-Id header when reporting it.".to_owned()
-            }
+            ApiError::Internal { .. } => INTERNAL_DETAIL.to_owned(),
             ApiError::Unavailable { .. } => {
-                "The service cannot reach its database right now. Retry in a few seconds.".to_owned()
+                "The service cannot reach its database right now. Retry in a few seconds."
+                    .to_owned()
             }
             other => other.to_string(),
         }

@@ -18,7 +18,7 @@ use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
-use actix_web::middleware::{Compress, from_fn};
+use actix_web::middleware::{Compress, DefaultHeaders, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, get, web};
 use utoipa::OpenApi;
 use utoipa::openapi::path::Operation;
@@ -316,6 +316,8 @@ pub fn app(
         // Last wrapped runs first: compression outermost, so the request context sees (and logs)
         // the final status and can still rewrite error bodies before they are compressed.
         .wrap(cors)
+        // Browsers must not sniff a JSON body into something executable.
+        .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
         .wrap(from_fn(middleware::request_context))
         .wrap(Compress::default())
 }

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
-use crate::error::{ApiError, ErrorCode, FieldError};
+use crate::error::{ApiError, ErrorCode, FieldError, INTERNAL_DETAIL};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -130,6 +130,24 @@ impl ResponseError for ApiError {
     }
 }
 
+/// A problem for a status reached outside our handlers, where no specific detail is known (and
+/// for 5xx none may be told).
+fn generic_problem(status: StatusCode) -> HttpResponse {
+    let code = ErrorCode::for_status(status.as_u16());
+    let detail = match code {
+        ErrorCode::NotFound => {
+            "No resource at this path. The API's routes are listed at /openapi.json and /docs."
+                .to_owned()
+        }
+        _ if status.is_server_error() => INTERNAL_DETAIL.to_owned(),
+        _ => format!(
+            "The request was rejected ({}).",
+            status.canonical_reason().unwrap_or("error")
+        ),
+    };
+    problem_response_with_status(status, code, detail, &[])
+}
+
 /// Turns an error response that is not yet problem+json (written by actix itself, a middleware
 /// or an embedded service) into one with the same status and headers. The original body is
 /// dropped: it may be plain text from a library, and for 5xx it must not reach the client.
@@ -146,7 +164,6 @@ pub fn ensure_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody>
     if is_problem {
         return res;
     }
-    let code = ErrorCode::for_status(status.as_u16());
     if status.is_server_error() {
         let cause = res.response().error().map(ToString::to_string);
         tracing::error!(
@@ -155,19 +172,8 @@ pub fn ensure_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody>
             "unhandled server error"
         );
     }
-    let detail = match code {
-        ErrorCode::NotFound => {
-            "No resource at this path. The API's routes are listed at /openapi.json and /docs."
-                .to_owned()
-        }
-        ErrorCode::Internal => ApiError::internal("", "").public_detail(),
-        _ => format!(
-            "The request was rejected ({}).",
-            status.canonical_reason().unwrap_or("error")
-        ),
-    };
     let (req, old) = res.into_parts();
-    let mut new = problem_response_with_status(status, code, detail, &[]);
+    let mut new = generic_problem(status);
     for (name, value) in old.headers() {
         if name != header::CONTENT_TYPE
             && name != header::CONTENT_LENGTH
@@ -206,16 +212,7 @@ impl ResponseError for FrameworkError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let code = ErrorCode::for_status(self.status.as_u16());
-        let detail = if self.status.is_server_error() {
-            ApiError::internal("", "").public_detail()
-        } else {
-            format!(
-                "The request was rejected ({}).",
-                self.status.canonical_reason().unwrap_or("error")
-            )
-        };
-        let mut res = problem_response_with_status(self.status, code, detail, &[]);
+        let mut res = generic_problem(self.status);
         if let Ok(v) = HeaderValue::from_str(&self.request_id) {
             res.headers_mut()
                 .insert(super::middleware::REQUEST_ID_HEADER, v);

@@ -141,3 +141,12 @@ async fn only_allowed_origins_may_call_from_a_browser() {
             .contains_key("access-control-allow-origin")
     );
 }
+
+#[tokio::test]
+async fn responses_forbid_content_sniffing() {
+    let app = TestApp::spawn().await;
+    for path in ["/v1/countries/HTI", "/nope"] {
+        let res = app.get(path).await;
+        assert_eq!(res.headers()["x-content-type-options"], "nosniff", "{path}");
+    }
+}
