@@ -3,12 +3,11 @@
 //!
 //! Layers: [`http`] (actix-web: routes, request/response types, problem+json, OpenAPI) calls
 //! [`db`] (diesel: pool, migrations, queries) with [`domain`] types (validated values, neither
-//! actix nor diesel). [`config`] reads the environment; [`startup`] wires it together.
+//! actix nor diesel). [`config`] reads the environment; [`http::server`] runs it all.
 
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
-pub mod startup;
 pub mod telemetry;

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use diaspora_directory::config::{Config, DatabaseConfig, LogConfig};
 use diaspora_directory::db::migrate;
-use diaspora_directory::{http, startup, telemetry};
+use diaspora_directory::http::{self, server};
+use diaspora_directory::telemetry;
 use secrecy::ExposeSecret;
 
 /// Diaspora Directory: where diaspora organizations and humanitarian actors find each other.
@@ -88,10 +89,10 @@ async fn serve_command() -> Result<(), String> {
             "JWT_SECRET is not set: using a random per-process secret; tokens will not survive a restart or work across instances"
         );
     }
-    startup::prepare_database(&config)
+    migrate::prepare(config.database.url.expose_secret())
         .await
         .map_err(|e| e.to_string())?;
-    let app = startup::Application::build(&config).map_err(|e| e.to_string())?;
+    let app = server::Application::build(&config).map_err(|e| e.to_string())?;
     tracing::info!(
         address = %app.local_addr(),
         "listening on http://{} (docs at /docs)",

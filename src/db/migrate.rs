@@ -157,6 +157,21 @@ where
     })?
 }
 
+/// Creates the database when it is missing and applies pending migrations, logging each step.
+pub async fn prepare(url: &str) -> Result<(), SetupError> {
+    let target = redacted(url);
+    if ensure_database(url).await? {
+        tracing::info!(database = %target, "created database");
+    }
+    let applied = run_pending(url).await?;
+    if applied.is_empty() {
+        tracing::info!(database = %target, "database schema is up to date");
+    } else {
+        tracing::info!(database = %target, migrations = ?applied, "applied {} migration(s)", applied.len());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

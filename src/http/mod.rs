@@ -11,6 +11,7 @@ pub mod middleware;
 pub mod paging;
 pub mod problem;
 pub mod reference;
+pub mod server;
 
 use std::sync::Arc;
 

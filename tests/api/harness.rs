@@ -16,7 +16,7 @@ use diaspora_directory::config::{
     Config, DatabaseConfig, HttpConfig, JwtConfig, LogConfig, LogFormat,
 };
 use diaspora_directory::db::migrate::{self, quote_identifier};
-use diaspora_directory::startup::Application;
+use diaspora_directory::http::server::Application;
 use diesel::QueryableByName;
 use diesel::sql_types::Text;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};

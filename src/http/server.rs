@@ -1,4 +1,4 @@
-//! Building and running the server.
+//! Building and running the HTTP server.
 
 use std::net::{SocketAddr, TcpListener};
 
@@ -6,14 +6,12 @@ use actix_web::HttpServer;
 use actix_web::dev::{Server, ServerHandle};
 use secrecy::ExposeSecret;
 
+use super::AppState;
 use crate::config::Config;
-use crate::db::{self, migrate};
-use crate::http::{self, AppState};
+use crate::db;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
-    #[error(transparent)]
-    Database(#[from] migrate::SetupError),
     #[error("building the connection pool: {0}")]
     Pool(String),
     #[error(
@@ -33,7 +31,7 @@ pub struct Application {
 
 impl Application {
     /// Binds `LISTEN_ADDR` (port 0 picks a free port) and prepares the workers. Does not touch
-    /// the database: [`prepare_database`] does that first when serving for real.
+    /// the database: `db::migrate::prepare` does that first when serving for real.
     pub fn build(config: &Config) -> Result<Self, StartupError> {
         let pool = db::pool(
             config.database.url.expose_secret(),
@@ -45,7 +43,7 @@ impl Application {
         let bind_err = |cause| StartupError::Bind { addr, cause };
         let listener = TcpListener::bind(addr).map_err(bind_err)?;
         let local_addr = listener.local_addr().map_err(bind_err)?;
-        let mut server = HttpServer::new(move || http::app(state.clone()))
+        let mut server = HttpServer::new(move || super::app(state.clone()))
             // SIGTERM: stop accepting, let in-flight requests finish for up to 30 s.
             .shutdown_timeout(30);
         if let Some(workers) = config.http.workers {
@@ -67,20 +65,4 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
-}
-
-/// Creates the database when it is missing and applies pending migrations, logging each step.
-pub async fn prepare_database(config: &Config) -> Result<(), StartupError> {
-    let url = config.database.url.expose_secret();
-    let target = migrate::redacted(url);
-    if migrate::ensure_database(url).await? {
-        tracing::info!(database = %target, "created database");
-    }
-    let applied = migrate::run_pending(url).await?;
-    if applied.is_empty() {
-        tracing::info!(database = %target, "database schema is up to date");
-    } else {
-        tracing::info!(database = %target, migrations = ?applied, "applied {} migration(s)", applied.len());
-    }
-    Ok(())
 }
