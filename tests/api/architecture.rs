@@ -1,26 +1,18 @@
 //! The layering rule: only `src/http/` knows actix, only `src/db/` knows diesel, and
 //! `src/domain/` knows neither. Checked on the source so the walls do not erode quietly.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn rust_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(rust_files(&path));
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-    out
-}
+use crate::harness::walk;
 
 #[test]
 fn frameworks_stay_in_their_layers() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut violations = Vec::new();
-    for file in rust_files(&src) {
+    for file in walk(&src)
+        .into_iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "rs"))
+    {
         let rel = file
             .strip_prefix(&src)
             .unwrap()
