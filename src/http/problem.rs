@@ -20,9 +20,9 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
     "type": "urn:diaspora-directory:problem:validation_failed",
     "title": "Validation failed",
     "status": 422,
-    "detail": "Parameter `region`: \"Atlantis\" is not a UN M49 region",
+    "detail": "Field `origin_countries[1]`: \"ZZ\" is not an ISO 3166-1 code",
     "code": "validation_failed",
-    "errors": [{"field": "region", "message": "\"Atlantis\" is not a UN M49 region"}]
+    "errors": [{"field": "origin_countries[1]", "message": "\"ZZ\" is not an ISO 3166-1 code"}]
 }))]
 pub struct Problem {
     /// A URI naming the kind of problem: `urn:diaspora-directory:problem:<code>`.
