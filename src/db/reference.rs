@@ -16,10 +16,6 @@ diesel::define_sql_function! {
     fn unaccent(x: Text) -> Text;
 }
 
-diesel::define_sql_function! {
-    fn lower(x: Text) -> Text;
-}
-
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = countries, check_for_backend(diesel::pg::Pg))]
 struct CountryRow {
@@ -60,12 +56,11 @@ pub async fn list_countries(
         .order(countries::code.asc())
         .into_boxed();
     if let Some(region) = &filter.region {
-        let region = region.to_lowercase();
         query = query.filter(
-            lower(countries::region.assume_not_null())
+            countries::region
                 .eq(region.clone())
-                .or(lower(countries::sub_region.assume_not_null()).eq(region.clone()))
-                .or(lower(countries::intermediate_region.assume_not_null()).eq(region)),
+                .or(countries::sub_region.eq(region.clone()))
+                .or(countries::intermediate_region.eq(region.clone())),
         );
     }
     if let Some(q) = &filter.q {

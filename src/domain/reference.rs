@@ -89,7 +89,7 @@ pub const M49_REGIONS: [&str; 30] = [
 /// Filters of `GET /v1/countries`.
 #[derive(Debug, Clone, Default)]
 pub struct CountryFilter {
-    /// A UN M49 region, sub-region or intermediate region name, any case.
+    /// A UN M49 region, sub-region or intermediate region name (one of [`M49_REGIONS`]).
     pub region: Option<String>,
     pub q: Option<SearchText>,
 }

@@ -72,8 +72,8 @@ impl From<Country> for CountryView {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct CountryListQuery {
-    /// A UN M49 region, sub-region or intermediate region (any case): `Americas`, `Caribbean`,
-    /// `Southern Asia`...
+    /// A UN M49 region, sub-region or intermediate region, as named by M49: `Americas`,
+    /// `Caribbean`, `Southern Asia`...
     #[param(inline, schema_with = region_schema)]
     pub region: Option<String>,
     /// Part of a country's name (accents and case ignored), or an exact alpha-2, alpha-3 or
@@ -87,19 +87,17 @@ fn region_schema() -> utoipa::openapi::schema::Object {
         .schema_type(utoipa::openapi::schema::Type::String)
         .enum_values(Some(M49_REGIONS.iter().copied()))
         .description(Some(
-            "A UN M49 region, sub-region or intermediate region (any case): `Americas`, \
-             `Caribbean`, `Southern Asia`...",
+            "A UN M49 region, sub-region or intermediate region, exactly as M49 names it: \
+             `Americas`, `Caribbean`, `Southern Asia`...",
         ))
         .build()
 }
 
-/// A free-text parameter: blank is no filter; otherwise it must be a valid search string.
+/// A free-text parameter: absent or blank is no filter; otherwise it must be a valid search.
 fn search_param(name: &str, raw: Option<&str>) -> Result<Option<SearchText>, ApiError> {
     match raw {
-        Some(s) if !s.trim().is_empty() => SearchText::parse(s)
-            .map(Some)
-            .map_err(|why| ApiError::bad_parameter(name, why)),
-        _ => Ok(None),
+        Some(s) => SearchText::parse_optional(s).map_err(|why| ApiError::bad_parameter(name, why)),
+        None => Ok(None),
     }
 }
 
@@ -121,23 +119,22 @@ pub async fn list_countries(
     query: Query<CountryListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let region = match query.region.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(r) => match M49_REGIONS
-            .iter()
-            .find(|known| known.eq_ignore_ascii_case(r))
-        {
-            Some(known) => Some((*known).to_owned()),
-            None => {
-                return Err(ApiError::bad_parameter(
-                    "region",
-                    format!(
-                        "{r:?} is not a UN M49 region; use one of: {}",
-                        M49_REGIONS.join(", ")
-                    ),
-                ));
-            }
-        },
+    let region = match query.region.as_deref() {
+        None => None,
+        Some(r) if M49_REGIONS.contains(&r) => Some(r.to_owned()),
+        Some(r) => {
+            let hint = match M49_REGIONS
+                .iter()
+                .find(|k| k.eq_ignore_ascii_case(r.trim()))
+            {
+                Some(known) => format!("did you mean {known:?}?"),
+                None => format!("use one of: {}", M49_REGIONS.join(", ")),
+            };
+            return Err(ApiError::bad_parameter(
+                "region",
+                format!("{r:?} is not a UN M49 region name; {hint}"),
+            ));
+        }
     };
     let filter = CountryFilter {
         region,

@@ -126,12 +126,12 @@ async fn a_malformed_country_code_is_a_400_naming_the_parameter() {
 }
 
 #[tokio::test]
-async fn countries_filter_by_any_level_of_m49_region_in_any_case() {
+async fn countries_filter_by_any_level_of_m49_region() {
     let app = TestApp::spawn().await;
     let americas = codes(&list(&app, "/v1/countries?region=Americas").await);
     assert!(americas.contains(&"HTI".to_owned()) && americas.contains(&"ECU".to_owned()));
     assert!(!americas.contains(&"PAK".to_owned()));
-    let caribbean = codes(&list(&app, "/v1/countries?region=caribbean").await);
+    let caribbean = codes(&list(&app, "/v1/countries?region=Caribbean").await);
     assert!(caribbean.contains(&"HTI".to_owned()));
     assert!(!caribbean.contains(&"ECU".to_owned()));
     let south_asia = codes(&list(&app, "/v1/countries?region=Southern%20Asia").await);
@@ -154,6 +154,20 @@ async fn an_unknown_region_is_a_400_listing_the_valid_ones() {
     .await;
     assert_eq!(body["errors"][0]["field"], "region");
     assert!(body["detail"].as_str().unwrap().contains("Caribbean"));
+    // Names are M49's, exactly; a near miss gets a suggestion.
+    let body = assert_problem(
+        app.get("/v1/countries?region=caribbean").await,
+        400,
+        "bad_request",
+    )
+    .await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean \"Caribbean\"")
+    );
+    assert_problem(app.get("/v1/countries?region=").await, 400, "bad_request").await;
 }
 
 #[tokio::test]
@@ -178,7 +192,13 @@ async fn country_search_ignores_accents_and_case_and_matches_codes() {
 #[tokio::test]
 async fn search_text_with_control_characters_is_rejected() {
     let app = TestApp::spawn().await;
-    for path in ["/v1/countries?q=ha%00iti", "/v1/languages?q=%1Bx"] {
+    for path in [
+        "/v1/countries?q=ha%00iti",
+        "/v1/languages?q=%1Bx",
+        // Leading control characters are refused too, not trimmed away.
+        "/v1/languages?q=%0B%0Dx",
+        "/v1/countries?q=%0A",
+    ] {
         let body = assert_problem(app.get(path).await, 400, "bad_request").await;
         assert_eq!(body["errors"][0]["field"], "q");
     }
