@@ -79,8 +79,9 @@ impl ErrorCode {
         }
     }
 
-    /// The HTTP status this code is always sent with.
-    pub fn status(self) -> u16 {
+    /// The HTTP status this code is usually sent with. `validation_failed` is 422 for a body and
+    /// 400 for a query or path parameter; see [`ApiError::status`].
+    pub fn default_status(self) -> u16 {
         match self {
             ErrorCode::BadRequest => 400,
             ErrorCode::ValidationFailed => 422,
@@ -124,7 +125,7 @@ impl ErrorCode {
     pub fn for_status(status: u16) -> ErrorCode {
         ErrorCode::ALL
             .into_iter()
-            .find(|c| c.status() == status)
+            .find(|c| c.default_status() == status)
             .unwrap_or(if status >= 500 {
                 ErrorCode::Internal
             } else {
@@ -147,13 +148,16 @@ pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// The request itself is malformed (bad syntax, bad parameter); `errors` names the fields.
+    /// The request cannot be parsed at all (a body that is not JSON, a garbled query string).
+    #[error("{0}")]
+    BadRequest(String),
+    /// A query or path parameter is unknown or invalid: 400 `validation_failed`, naming it.
     #[error("{detail}")]
-    BadRequest {
+    InvalidParameter {
         detail: String,
         errors: Vec<FieldError>,
     },
-    /// Well-formed but semantically invalid input.
+    /// A well-formed body with invalid fields: 422 `validation_failed`, naming them.
     #[error("{detail}")]
     Validation {
         detail: String,
@@ -184,17 +188,14 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn bad_request(detail: impl Into<String>, errors: Vec<FieldError>) -> Self {
-        ApiError::BadRequest {
-            detail: detail.into(),
-            errors,
-        }
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        ApiError::BadRequest(detail.into())
     }
 
     /// A single bad query or path parameter.
     pub fn bad_parameter(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();
-        ApiError::BadRequest {
+        ApiError::InvalidParameter {
             detail: format!("Parameter `{field}`: {message}"),
             errors: vec![FieldError::new(field, message)],
         }
@@ -227,14 +228,24 @@ impl ApiError {
 
     pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::BadRequest { .. } => ErrorCode::BadRequest,
-            ApiError::Validation { .. } => ErrorCode::ValidationFailed,
+            ApiError::BadRequest(_) => ErrorCode::BadRequest,
+            ApiError::InvalidParameter { .. } | ApiError::Validation { .. } => {
+                ErrorCode::ValidationFailed
+            }
             ApiError::NotFound(_) => ErrorCode::NotFound,
             ApiError::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
             ApiError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             ApiError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             ApiError::Internal { .. } => ErrorCode::Internal,
             ApiError::Unavailable { .. } => ErrorCode::Unavailable,
+        }
+    }
+
+    /// The HTTP status of the response.
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::InvalidParameter { .. } => 400,
+            other => other.code().default_status(),
         }
     }
 
@@ -252,7 +263,9 @@ impl ApiError {
 
     pub fn field_errors(&self) -> &[FieldError] {
         match self {
-            ApiError::BadRequest { errors, .. } | ApiError::Validation { errors, .. } => errors,
+            ApiError::InvalidParameter { errors, .. } | ApiError::Validation { errors, .. } => {
+                errors
+            }
             _ => &[],
         }
     }
@@ -267,7 +280,7 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for code in ErrorCode::ALL {
             assert!(seen.insert(code.as_str()));
-            assert_eq!(ErrorCode::for_status(code.status()), code);
+            assert_eq!(ErrorCode::for_status(code.default_status()), code);
         }
         assert_eq!(ErrorCode::for_status(418), ErrorCode::BadRequest);
         assert_eq!(ErrorCode::for_status(502), ErrorCode::Internal);
@@ -282,6 +295,6 @@ mod tests {
         let detail = e.public_detail();
         assert!(!detail.contains("relation"));
         assert!(!detail.contains("/srv"));
-        assert_eq!(e.code().status(), 500);
+        assert_eq!(e.status(), 500);
     }
 }

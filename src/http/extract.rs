@@ -42,12 +42,12 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
         let path = e.path().to_string();
         let message = e.inner().to_string();
         match unknown_field(&message) {
-            Some(field) => ApiError::bad_request(
-                format!("Unknown query parameter `{field}`: {message}"),
-                vec![FieldError::new(field, "unknown parameter")],
-            ),
+            Some(field) => ApiError::InvalidParameter {
+                detail: format!("Unknown query parameter `{field}`: {message}"),
+                errors: vec![FieldError::new(field, "unknown parameter")],
+            },
             None if path != "." => ApiError::bad_parameter(&path, message),
-            None => ApiError::bad_request(format!("Malformed query string: {message}"), vec![]),
+            None => ApiError::bad_request(format!("Malformed query string: {message}")),
         }
     })
 }
@@ -96,7 +96,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             }
             let bytes = body.await.map_err(|e| match e.as_error::<PayloadError>() {
                 Some(PayloadError::Overflow) => too_large(),
-                _ => ApiError::bad_request("The request body could not be read.", vec![]),
+                _ => ApiError::bad_request("The request body could not be read."),
             })?;
             if bytes.len() > MAX_JSON_BODY {
                 return Err(too_large());
@@ -122,13 +122,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 )
             }
             Category::Syntax | Category::Eof | Category::Io => {
-                ApiError::bad_request(format!("The body is not valid JSON: {inner}"), vec![])
+                ApiError::bad_request(format!("The body is not valid JSON: {inner}"))
             }
         }
     })?;
     // Trailing garbage after the document is a syntax error too.
     de.end()
-        .map_err(|e| ApiError::bad_request(format!("The body is not valid JSON: {e}"), vec![]))?;
+        .map_err(|e| ApiError::bad_request(format!("The body is not valid JSON: {e}")))?;
     Ok(value)
 }
 
@@ -149,11 +149,13 @@ fn too_large() -> ApiError {
 /// Error handlers for actix's own extractors, registered app-wide so that a handler using
 /// `web::Path`, `web::Query` or `web::Json` still answers in problem+json.
 pub fn path_error(err: PathError, _: &HttpRequest) -> actix_web::Error {
-    ApiError::bad_request(format!("Invalid path parameter: {err}"), vec![]).into()
+    ApiError::bad_parameter("path", format!("invalid path parameter: {err}")).into()
 }
 
 pub fn query_error(err: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
-    ApiError::bad_request(format!("Invalid query string: {err}"), vec![]).into()
+    let message = err.to_string();
+    let field = unknown_field(&message).unwrap_or_else(|| "query".to_owned());
+    ApiError::bad_parameter(&field, message).into()
 }
 
 pub fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
@@ -165,9 +167,13 @@ pub fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
             "Send the body as JSON with `Content-Type: application/json`.".to_owned(),
         ),
         JsonPayloadError::Deserialize(e) if e.is_data() => {
-            ApiError::validation(strip_position(&e.to_string()), vec![])
+            let message = strip_position(&e.to_string());
+            ApiError::validation(
+                format!("The body has an invalid field: {message}"),
+                vec![FieldError::new("body", message)],
+            )
         }
-        other => ApiError::bad_request(format!("The body is not valid JSON: {other}"), vec![]),
+        other => ApiError::bad_request(format!("The body is not valid JSON: {other}")),
     }
     .into()
 }
@@ -205,7 +211,7 @@ mod tests {
     #[test]
     fn unknown_query_parameters_are_rejected_by_name() {
         let err = parse_query::<Filter>("regoin=Asia").unwrap_err();
-        assert_eq!(err.code(), ErrorCode::BadRequest);
+        assert_eq!(err.code(), ErrorCode::ValidationFailed);
         assert_eq!(err.field_errors()[0].field, "regoin");
     }
 

@@ -76,13 +76,8 @@ impl Problem {
     }
 }
 
-/// A problem+json response with the status of `code`.
-pub fn problem_response(code: ErrorCode, detail: String, errors: &[FieldError]) -> HttpResponse {
-    let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    problem_response_with_status(status, code, detail, errors)
-}
-
-fn problem_response_with_status(
+/// A problem+json response.
+fn problem_response(
     status: StatusCode,
     code: ErrorCode,
     detail: String,
@@ -93,12 +88,13 @@ fn problem_response_with_status(
     HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
         .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .body(body)
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        StatusCode::from_u16(self.code().status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> HttpResponse {
@@ -112,7 +108,12 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        let mut response = problem_response(self.code(), self.public_detail(), self.field_errors());
+        let mut response = problem_response(
+            self.status_code(),
+            self.code(),
+            self.public_detail(),
+            self.field_errors(),
+        );
         match self {
             ApiError::MethodNotAllowed { allow, .. } => {
                 if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
@@ -145,7 +146,7 @@ fn generic_problem(status: StatusCode) -> HttpResponse {
             status.canonical_reason().unwrap_or("error")
         ),
     };
-    problem_response_with_status(status, code, detail, &[])
+    problem_response(status, code, detail, &[])
 }
 
 /// Turns an error response that is not yet problem+json (written by actix itself, a middleware

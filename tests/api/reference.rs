@@ -118,7 +118,7 @@ async fn a_malformed_country_code_is_a_400_naming_the_parameter() {
         let body = assert_problem(
             app.get(&format!("/v1/countries/{code}")).await,
             400,
-            "bad_request",
+            "validation_failed",
         )
         .await;
         assert_eq!(body["errors"][0]["field"], "code", "{code}");
@@ -149,7 +149,7 @@ async fn an_unknown_region_is_a_400_listing_the_valid_ones() {
     let body = assert_problem(
         app.get("/v1/countries?region=Atlantis").await,
         400,
-        "bad_request",
+        "validation_failed",
     )
     .await;
     assert_eq!(body["errors"][0]["field"], "region");
@@ -158,7 +158,7 @@ async fn an_unknown_region_is_a_400_listing_the_valid_ones() {
     let body = assert_problem(
         app.get("/v1/countries?region=caribbean").await,
         400,
-        "bad_request",
+        "validation_failed",
     )
     .await;
     assert!(
@@ -167,7 +167,7 @@ async fn an_unknown_region_is_a_400_listing_the_valid_ones() {
             .unwrap()
             .contains("did you mean \"Caribbean\"")
     );
-    assert_problem(app.get("/v1/countries?region=").await, 400, "bad_request").await;
+    assert_problem(app.get("/v1/countries?region=").await, 400, "validation_failed").await;
 }
 
 #[tokio::test]
@@ -199,14 +199,14 @@ async fn search_text_with_control_characters_is_rejected() {
         "/v1/languages?q=%0B%0Dx",
         "/v1/countries?q=%0A",
     ] {
-        let body = assert_problem(app.get(path).await, 400, "bad_request").await;
+        let body = assert_problem(app.get(path).await, 400, "validation_failed").await;
         assert_eq!(body["errors"][0]["field"], "q");
     }
     let long = "a".repeat(201);
     assert_problem(
         app.get(&format!("/v1/countries?q={long}")).await,
         400,
-        "bad_request",
+        "validation_failed",
     )
     .await;
 }
