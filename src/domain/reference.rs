@@ -26,8 +26,9 @@ pub enum CountryCodeInput {
 }
 
 impl CountryCodeInput {
+    /// No trimming: `" HT"` is not a code, as the OpenAPI pattern says.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let code = raw.trim();
+        let code = raw;
         if !code.chars().all(|c| c.is_ascii_alphabetic()) {
             return Err(format!(
                 "{code:?} is not an ISO 3166-1 code: use alpha-3 (HTI) or alpha-2 (HT)"
@@ -181,10 +182,10 @@ mod tests {
             CountryCodeInput::Alpha2("HT".into())
         );
         assert_eq!(
-            CountryCodeInput::parse(" hTi ").unwrap(),
+            CountryCodeInput::parse("hTi").unwrap(),
             CountryCodeInput::Alpha3("HTI".into())
         );
-        for bad in ["", "H", "HAIT", "H1", "ÉT", "H T"] {
+        for bad in ["", "H", "HAIT", "H1", "ÉT", "H T", " HT", "HTI "] {
             assert!(CountryCodeInput::parse(bad).is_err(), "{bad:?} accepted");
         }
     }

@@ -52,9 +52,9 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     })
 }
 
-/// serde's "unknown field `x`, expected ..." → `x`.
+/// serde's "... unknown field `x`, expected ..." → `x`.
 fn unknown_field(message: &str) -> Option<String> {
-    let rest = message.strip_prefix("unknown field `")?;
+    let (_, rest) = message.split_once("unknown field `")?;
     rest.split('`').next().map(str::to_owned)
 }
 
@@ -146,18 +146,32 @@ fn too_large() -> ApiError {
     ))
 }
 
-/// Error handlers for actix's own extractors, registered app-wide so that a handler using
+/// Body limits and error handlers for every extractor, app-wide: a handler using actix's own
 /// `web::Path`, `web::Query` or `web::Json` still answers in problem+json.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::QueryConfig::default().error_handler(query_error))
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(MAX_JSON_BODY)
+                .error_handler(json_error),
+        )
+        .app_data(web::PayloadConfig::new(MAX_JSON_BODY));
+}
+
+/// Error handler for actix's `web::Path`.
 pub fn path_error(err: PathError, _: &HttpRequest) -> actix_web::Error {
     ApiError::bad_parameter("path", format!("invalid path parameter: {err}")).into()
 }
 
+/// Error handler for actix's `web::Query`.
 pub fn query_error(err: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
     let message = err.to_string();
     let field = unknown_field(&message).unwrap_or_else(|| "query".to_owned());
     ApiError::bad_parameter(&field, message).into()
 }
 
+/// Error handler for actix's `web::Json`.
 pub fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
     match err {
         JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
@@ -182,7 +196,7 @@ pub fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
 mod tests {
     use actix_web::http::StatusCode;
     use actix_web::test as atest;
-    use actix_web::{App, HttpResponse, post};
+    use actix_web::{App, HttpResponse, post, web};
     use serde::Deserialize;
 
     use super::*;
@@ -201,11 +215,6 @@ mod tests {
     struct Body {
         name: String,
         tags: Vec<String>,
-    }
-
-    #[post("/echo")]
-    async fn echo(body: Json<Body>) -> HttpResponse {
-        HttpResponse::Ok().body(body.0.name)
     }
 
     #[test]
@@ -234,62 +243,109 @@ mod tests {
         assert_eq!(trailing.code(), ErrorCode::BadRequest);
     }
 
+    #[post("/own-json")]
+    async fn own_json(body: Json<Body>) -> HttpResponse {
+        HttpResponse::Ok().body(body.0.name)
+    }
+
+    async fn actix_json(body: web::Json<Body>) -> HttpResponse {
+        HttpResponse::Ok().body(body.0.name)
+    }
+
+    async fn actix_query(query: web::Query<Filter>) -> HttpResponse {
+        HttpResponse::Ok().body(format!("{:?}", query.0.limit))
+    }
+
+    async fn actix_path(n: web::Path<u32>) -> HttpResponse {
+        HttpResponse::Ok().body(n.to_string())
+    }
+
+    /// Sends `req` through the production extractor configuration and request middleware.
     async fn call(req: atest::TestRequest) -> (StatusCode, serde_json::Value) {
-        let app = atest::init_service(App::new().service(echo)).await;
+        let app = atest::init_service(
+            App::new()
+                .configure(configure)
+                .service(own_json)
+                .route("/actix-json", web::post().to(actix_json))
+                .route("/actix-query", web::get().to(actix_query))
+                .route("/actix-path/{n}", web::get().to(actix_path))
+                .wrap(actix_web::middleware::from_fn(
+                    crate::http::middleware::request_context,
+                )),
+        )
+        .await;
         let res = atest::call_service(&app, req.to_request()).await;
         let status = res.status();
         let ct = res
             .headers()
             .get(header::CONTENT_TYPE)
             .map(|v| v.to_str().unwrap().to_owned());
-        let body: serde_json::Value = atest::read_body_json(res).await;
-        if !status.is_success() {
-            assert_eq!(ct.as_deref(), Some(super::super::problem::PROBLEM_JSON));
+        let body = atest::read_body(res).await;
+        if status.is_success() {
+            return (status, serde_json::Value::Null);
         }
-        (status, body)
+        assert_eq!(ct.as_deref(), Some(crate::http::problem::PROBLEM_JSON));
+        (status, serde_json::from_slice(&body).unwrap())
+    }
+
+    fn post(uri: &str, content_type: &str, body: impl Into<String>) -> atest::TestRequest {
+        atest::TestRequest::post()
+            .uri(uri)
+            .insert_header(("content-type", content_type))
+            .set_payload(body.into())
     }
 
     #[actix_web::test]
-    async fn json_extractor_answers_in_problem_json() {
-        let (s, b) = call(
-            atest::TestRequest::post()
-                .uri("/echo")
-                .insert_header(("content-type", "text/plain"))
-                .set_payload("{}"),
-        )
-        .await;
-        assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-        assert_eq!(b["code"], "unsupported_media_type");
-
-        let (s, b) = call(
-            atest::TestRequest::post()
-                .uri("/echo")
-                .insert_header(("content-type", "application/json"))
-                .set_payload("{not json"),
-        )
-        .await;
-        assert_eq!(s, StatusCode::BAD_REQUEST);
-        assert_eq!(b["code"], "bad_request");
-
-        let (s, b) = call(
-            atest::TestRequest::post()
-                .uri("/echo")
-                .insert_header(("content-type", "application/json"))
-                .set_payload(r#"{"name": 5, "tags": []}"#),
-        )
-        .await;
-        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(b["errors"][0]["field"], "name");
-
+    async fn both_json_extractors_answer_every_failure_in_problem_json() {
         let big = format!(r#"{{"name": "{}", "tags": []}}"#, "x".repeat(MAX_JSON_BODY));
-        let (s, b) = call(
-            atest::TestRequest::post()
-                .uri("/echo")
-                .insert_header(("content-type", "application/json"))
-                .set_payload(big),
-        )
+        for uri in ["/own-json", "/actix-json"] {
+            let (s, _) = call(post(
+                uri,
+                "application/json",
+                r#"{"name": "ok", "tags": []}"#,
+            ))
+            .await;
+            assert_eq!(s, StatusCode::OK, "{uri}");
+
+            let (s, b) = call(post(uri, "text/plain", "{}")).await;
+            assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{uri}");
+            assert_eq!(b["code"], "unsupported_media_type");
+
+            let (s, b) = call(post(uri, "application/json", "{not json")).await;
+            assert_eq!(s, StatusCode::BAD_REQUEST, "{uri}");
+            assert_eq!(b["code"], "bad_request");
+
+            let (s, b) = call(post(uri, "application/json", r#"{"name": 5, "tags": []}"#)).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{uri}");
+            assert_eq!(b["code"], "validation_failed");
+            assert!(b["errors"][0]["field"].is_string(), "{uri}: {b}");
+
+            let (s, b) = call(post(uri, "application/json", big.clone())).await;
+            assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{uri}");
+            assert_eq!(b["code"], "payload_too_large");
+        }
+        // Ours also names the exact field.
+        let (_, b) = call(post(
+            "/own-json",
+            "application/json",
+            r#"{"name": "x", "tags": [1]}"#,
+        ))
         .await;
-        assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
-        assert_eq!(b["code"], "payload_too_large");
+        assert_eq!(b["errors"][0]["field"], "tags[0]");
+    }
+
+    #[actix_web::test]
+    async fn actix_query_and_path_extractors_answer_in_problem_json() {
+        let (s, b) = call(atest::TestRequest::get().uri("/actix-query?limit=many")).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_eq!(b["code"], "validation_failed");
+        let (s, b) = call(atest::TestRequest::get().uri("/actix-query?regoin=x")).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_eq!(b["errors"][0]["field"], "regoin");
+        let (s, b) = call(atest::TestRequest::get().uri("/actix-path/abc")).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_eq!(b["code"], "validation_failed");
+        let (s, _) = call(atest::TestRequest::get().uri("/actix-path/7")).await;
+        assert_eq!(s, StatusCode::OK);
     }
 }

@@ -296,14 +296,7 @@ pub fn app(
     let cors = cors(&state.cors_allowed_origins);
     app.app_data(web::Data::new(state.pool.clone()))
         .app_data(web::Data::new(state.clone()))
-        .app_data(web::QueryConfig::default().error_handler(extract::query_error))
-        .app_data(web::PathConfig::default().error_handler(extract::path_error))
-        .app_data(
-            web::JsonConfig::default()
-                .limit(extract::MAX_JSON_BODY)
-                .error_handler(extract::json_error),
-        )
-        .app_data(web::PayloadConfig::new(extract::MAX_JSON_BODY))
+        .configure(extract::configure)
         .service(
             SwaggerUi::new("/docs/{_:.*}")
                 .config(utoipa_swagger_ui::Config::new(["/openapi.json"])),

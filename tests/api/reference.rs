@@ -114,7 +114,7 @@ async fn an_unknown_country_code_is_a_404_problem() {
 #[tokio::test]
 async fn a_malformed_country_code_is_a_400_naming_the_parameter() {
     let app = TestApp::spawn().await;
-    for code in ["H1", "HAITI", "H", "%C3%89T"] {
+    for code in ["H1", "HAITI", "H", "%C3%89T", "%20HT"] {
         let body = assert_problem(
             app.get(&format!("/v1/countries/{code}")).await,
             400,
@@ -167,7 +167,12 @@ async fn an_unknown_region_is_a_400_listing_the_valid_ones() {
             .unwrap()
             .contains("did you mean \"Caribbean\"")
     );
-    assert_problem(app.get("/v1/countries?region=").await, 400, "validation_failed").await;
+    assert_problem(
+        app.get("/v1/countries?region=").await,
+        400,
+        "validation_failed",
+    )
+    .await;
 }
 
 #[tokio::test]
