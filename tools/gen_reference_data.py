@@ -82,23 +82,34 @@ def main():
     # Languages: every ISO 639-1 language, plus every living individual language or
     # macrolanguage of ISO 639-3, so that a diaspora speaking Dari (prs), Rohingya (rhg) or
     # Yue Chinese (yue) can say so. Code: 639-1 where it exists, else 639-3 (the contract).
+    # The current ISO 639-1 set is the two-letter codes of ISO 639-2 (184): 639-3 still carries
+    # the withdrawn `sh` (on hbs) and lacks the collective `bh` (bih), so 639-2 decides.
     # ISO 639-2 names ("Haitian; Haitian Creole") give the alternate names.
     names_639_2 = {}
+    alpha2_639_2 = {}
     for l in load_json("iso_639-2.json", "639-2"):
         names_639_2[l["alpha_3"]] = [n.strip() for n in l["name"].split(";")]
-    languages = []
+        if "alpha_2" in l:
+            alpha2_639_2[l["alpha_2"]] = l
+    languages = {}
     for l in load_json("iso_639-3.json", "639-3"):
+        two = l.get("alpha_2") if l.get("alpha_2") in alpha2_639_2 else None
         living = l["type"] == "L" and l["scope"] in ("I", "M")
-        if "alpha_2" not in l and not living:
+        if two is None and not living:
             continue
-        code = l.get("alpha_2", l["alpha_3"])
+        code = two or l["alpha_3"]
         alternates = [n for n in names_639_2.get(l["alpha_3"], []) if n != l["name"]]
-        languages.append((code, l["alpha_3"], l["name"], alternates, l["scope"] == "M"))
-    languages.sort()
-    out.append("INSERT INTO languages (code, iso639_3, name, alternate_names, is_macrolanguage) VALUES")
+        languages[code] = (code, l["alpha_3"], l["name"], alternates, l["scope"] == "M")
+    for two, l in alpha2_639_2.items():
+        if two not in languages:  # a 639-1 code with no 639-3 language: a collective (bh)
+            names = names_639_2[l["alpha_3"]]
+            languages[two] = (two, l["alpha_3"], names[0], names[1:], False)
+    if sorted(c for c in languages if len(c) == 2) != sorted(alpha2_639_2):
+        sys.exit("ISO 639-1 set mismatch")
+    out.append("INSERT INTO languages (code, alpha3, name, alternate_names, is_macrolanguage) VALUES")
     out.append(",\n".join(
         f"({sql(code)}, {sql(a3)}, {sql(name)}, {sql(alts)}, {'true' if macro else 'false'})"
-        for code, a3, name, alts, macro in languages
+        for code, a3, name, alts, macro in sorted(languages.values())
     ) + ";")
     print("\n".join(out))
 

@@ -22,7 +22,7 @@ CREATE TABLE countries (
 
 CREATE TABLE languages (
     code             text PRIMARY KEY CHECK (code ~ '^[a-z]{2,3}$'),    -- ISO 639-1 if any, else 639-3
-    iso639_3         text NOT NULL UNIQUE CHECK (iso639_3 ~ '^[a-z]{3}$'),
+    alpha3           text NOT NULL UNIQUE CHECK (alpha3 ~ '^[a-z]{3}$'),  -- 639-3 (639-2 for collective bh)
     name             text NOT NULL,                                     -- ISO 639-3 reference name
     alternate_names  text[] NOT NULL DEFAULT '{}',                      -- other ISO 639-2 names
     is_macrolanguage boolean NOT NULL DEFAULT false

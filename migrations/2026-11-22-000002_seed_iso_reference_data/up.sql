@@ -253,7 +253,7 @@ INSERT INTO countries (code, alpha2, numeric, name, official_name, common_name, 
 ('ZMB', 'ZM', '894', 'Zambia', 'Republic of Zambia', NULL, 'Africa', 'Sub-Saharan Africa', 'Eastern Africa'),
 ('ZWE', 'ZW', '716', 'Zimbabwe', 'Republic of Zimbabwe', NULL, 'Africa', 'Sub-Saharan Africa', 'Eastern Africa');
 
-INSERT INTO languages (code, iso639_3, name, alternate_names, is_macrolanguage) VALUES
+INSERT INTO languages (code, alpha3, name, alternate_names, is_macrolanguage) VALUES
 ('aa', 'aar', 'Afar', '{}'::text[], false),
 ('aaa', 'aaa', 'Ghotuo', '{}'::text[], false),
 ('aab', 'aab', 'Alumu-Tesu', '{}'::text[], false),
@@ -885,6 +885,7 @@ INSERT INTO languages (code, iso639_3, name, alternate_names, is_macrolanguage) 
 ('bgx', 'bgx', 'Balkan Gagauz Turkish', '{}'::text[], false),
 ('bgy', 'bgy', 'Benggoi', '{}'::text[], false),
 ('bgz', 'bgz', 'Banggai', '{}'::text[], false),
+('bh', 'bih', 'Bihari languages', '{}'::text[], false),
 ('bha', 'bha', 'Bharia', '{}'::text[], false),
 ('bhb', 'bhb', 'Bhili', '{}'::text[], false),
 ('bhc', 'bhc', 'Biga', '{}'::text[], false),
@@ -2423,6 +2424,7 @@ INSERT INTO languages (code, iso639_3, name, alternate_names, is_macrolanguage) 
 ('hba', 'hba', 'Hamba', '{}'::text[], false),
 ('hbb', 'hbb', 'Huba', '{}'::text[], false),
 ('hbn', 'hbn', 'Heiban', '{}'::text[], false),
+('hbs', 'hbs', 'Serbo-Croatian', '{}'::text[], true),
 ('hbu', 'hbu', 'Habu', '{}'::text[], false),
 ('hca', 'hca', 'Andaman Creole Hindi', '{}'::text[], false),
 ('hch', 'hch', 'Huichol', '{}'::text[], false),
@@ -5616,7 +5618,6 @@ INSERT INTO languages (code, iso639_3, name, alternate_names, is_macrolanguage) 
 ('sgx', 'sgx', 'Sierra Leone Sign Language', '{}'::text[], false),
 ('sgy', 'sgy', 'Sanglechi', '{}'::text[], false),
 ('sgz', 'sgz', 'Sursurunga', '{}'::text[], false),
-('sh', 'hbs', 'Serbo-Croatian', '{}'::text[], true),
 ('sha', 'sha', 'Shall-Zwall', '{}'::text[], false),
 ('shb', 'shb', 'Ninam', '{}'::text[], false),
 ('shc', 'shc', 'Sonde', '{}'::text[], false),

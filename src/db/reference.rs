@@ -134,7 +134,7 @@ pub async fn find_country(
 #[diesel(table_name = languages, check_for_backend(diesel::pg::Pg))]
 struct LanguageRow {
     code: String,
-    iso639_3: String,
+    alpha3: String,
     name: String,
     alternate_names: Vec<String>,
     is_macrolanguage: bool,
@@ -158,13 +158,13 @@ pub async fn list_languages(
                 .ilike(pattern.clone())
                 .or(unaccent(sql::<Text>("array_to_string(alternate_names, ' | ')")).ilike(pattern))
                 .or(languages::code.eq(code.clone()))
-                .or(languages::iso639_3.eq(code.clone())),
+                .or(languages::alpha3.eq(code.clone())),
         );
         // An exact code first: "es" is Spanish before any name containing "es".
         query = query.order((
             languages::code
                 .eq(code.clone())
-                .or(languages::iso639_3.eq(code))
+                .or(languages::alpha3.eq(code))
                 .desc(),
             languages::code.asc(),
         ));
@@ -174,7 +174,7 @@ pub async fn list_languages(
         .into_iter()
         .map(|r| Language {
             code: r.code,
-            iso639_3: r.iso639_3,
+            alpha3: r.alpha3,
             name: r.name,
             alternate_names: r.alternate_names,
             is_macrolanguage: r.is_macrolanguage,

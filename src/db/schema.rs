@@ -18,7 +18,7 @@ diesel::table! {
 diesel::table! {
     languages (code) {
         code -> Text,
-        iso639_3 -> Text,
+        alpha3 -> Text,
         name -> Text,
         alternate_names -> Array<Text>,
         is_macrolanguage -> Bool,

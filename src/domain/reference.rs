@@ -99,7 +99,7 @@ pub struct CountryFilter {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Language {
     pub code: String,
-    pub iso639_3: String,
+    pub alpha3: String,
     pub name: String,
     pub alternate_names: Vec<String>,
     pub is_macrolanguage: bool,

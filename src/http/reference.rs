@@ -190,9 +190,10 @@ pub struct LanguageView {
     /// ISO 639-1 where it exists, else ISO 639-3: the code used everywhere in this API.
     #[schema(example = "ht")]
     pub code: String,
-    /// ISO 639-3 code, for systems that use three letters throughout.
+    /// Three-letter code, for systems that use three letters throughout: ISO 639-3 (for the
+    /// one collective ISO 639-1 code, `bh`, its ISO 639-2 code `bih`).
     #[schema(example = "hat")]
-    pub iso639_3: String,
+    pub alpha3: String,
     /// ISO 639-3 reference name.
     #[schema(example = "Haitian")]
     pub name: String,
@@ -206,7 +207,7 @@ impl From<Language> for LanguageView {
     fn from(l: Language) -> Self {
         LanguageView {
             code: l.code,
-            iso639_3: l.iso639_3,
+            alpha3: l.alpha3,
             name: l.name,
             alternate_names: l.alternate_names,
             is_macrolanguage: l.is_macrolanguage,

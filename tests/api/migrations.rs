@@ -77,7 +77,7 @@ async fn migrations_run_up_down_and_up_again_to_the_same_schema() {
     let applied = migrate::run_pending(&db.url).await.unwrap();
     assert!(!applied.is_empty());
     let first = schema_snapshot(&mut conn).await;
-    assert_eq!(reference_counts(&mut conn).await, (249, 7073, 16, 11, 11));
+    assert_eq!(reference_counts(&mut conn).await, (249, 7074, 16, 11, 11));
 
     let reverted = migrate::revert_all(&db.url).await.unwrap();
     assert_eq!(reverted.len(), applied.len(), "every migration reverts");
@@ -92,7 +92,7 @@ async fn migrations_run_up_down_and_up_again_to_the_same_schema() {
     let reapplied = migrate::run_pending(&db.url).await.unwrap();
     assert_eq!(reapplied, applied);
     assert_eq!(schema_snapshot(&mut conn).await, first);
-    assert_eq!(reference_counts(&mut conn).await, (249, 7073, 16, 11, 11));
+    assert_eq!(reference_counts(&mut conn).await, (249, 7074, 16, 11, 11));
 }
 
 #[tokio::test]

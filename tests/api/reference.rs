@@ -220,11 +220,16 @@ async fn search_text_with_control_characters_is_rejected() {
 async fn every_iso_639_1_language_and_living_639_3_language_is_listed() {
     let app = TestApp::spawn().await;
     let body = list(&app, "/v1/languages").await;
-    assert_eq!(body["total"], 7073);
+    assert_eq!(body["total"], 7074);
     let two_letter = codes(&body).iter().filter(|c| c.len() == 2).count();
     assert_eq!(two_letter, 184, "all of ISO 639-1");
+    // ISO 639-1 as ISO 639-2 lists it: the collective `bh` is in, the withdrawn `sh` is not
+    // (Serbo-Croatian goes by its 639-3 code).
+    assert_eq!(find(&body, "bh")["alpha3"], "bih");
+    assert!(!codes(&body).contains(&"sh".to_owned()));
+    assert_eq!(find(&body, "hbs")["name"], "Serbo-Croatian");
     let ht = find(&body, "ht");
-    assert_eq!(ht["iso639_3"], "hat");
+    assert_eq!(ht["alpha3"], "hat");
     assert_eq!(ht["name"], "Haitian");
     assert_eq!(ht["alternate_names"], serde_json::json!(["Haitian Creole"]));
     assert_eq!(find(&body, "ur")["name"], "Urdu");
