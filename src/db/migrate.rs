@@ -31,17 +31,30 @@ pub enum SetupError {
     Migrate { target: String, cause: String },
 }
 
-/// The URL with any password replaced, for logs and messages.
+/// The URL with any password (in the user part or a `password=` parameter) replaced, for logs
+/// and messages.
 pub fn redacted(url: &str) -> String {
-    match Url::parse(url) {
-        Ok(mut u) => {
-            if u.password().is_some() {
-                let _ = u.set_password(Some("***"));
-            }
-            u.to_string()
-        }
-        Err(_) => "<unparseable DATABASE_URL>".to_owned(),
+    let Ok(mut u) = Url::parse(url) else {
+        return "<unparseable DATABASE_URL>".to_owned();
+    };
+    if u.password().is_some() {
+        let _ = u.set_password(Some("***"));
     }
+    if u.query().is_some() {
+        let pairs: Vec<(String, String)> = u
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if k.eq_ignore_ascii_case("password") {
+                    "***".to_owned()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        u.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    u.to_string()
 }
 
 /// The same server, database `postgres`: where `CREATE DATABASE` is issued from.
@@ -52,8 +65,21 @@ fn maintenance_url(url: &str) -> Result<Url, SetupError> {
 }
 
 /// Creates the database named in `url` unless it exists. Returns whether it created it.
+///
+/// Connects to the database itself first: only when PostgreSQL says it does not exist does it go
+/// through the `postgres` maintenance database (which a managed server may not let us reach).
 pub async fn ensure_database(url: &str) -> Result<bool, SetupError> {
     let name = crate::config::database_name(url).map_err(SetupError::BadUrl)?;
+    match AsyncPgConnection::establish(url).await {
+        Ok(_) => return Ok(false),
+        Err(e) if e.to_string().contains("does not exist") => {}
+        Err(e) => {
+            return Err(SetupError::Connect {
+                target: redacted(url),
+                cause: e.to_string(),
+            });
+        }
+    }
     let maintenance = maintenance_url(url)?;
     let mut conn = AsyncPgConnection::establish(maintenance.as_str())
         .await
@@ -188,5 +214,8 @@ mod tests {
         assert!(!r.contains("hunter2"));
         assert!(r.contains("u:***@h:5432/db"));
         assert_eq!(redacted("postgres://u@h/db"), "postgres://u@h/db");
+        let q = redacted("postgres://u@h/db?sslmode=require&password=hunter2");
+        assert!(!q.contains("hunter2"), "{q}");
+        assert!(q.contains("sslmode=require"));
     }
 }

@@ -41,9 +41,16 @@ pub async fn connection(pool: &Pool) -> Result<Connection, ApiError> {
         .map_err(|e| ApiError::unavailable("acquiring a database connection", e))
 }
 
-/// A query failure nobody expected: a 500 with the cause logged.
+/// A query failure nobody expected: a 500 with the cause logged, unless the connection was lost
+/// (a database restart), which is a 503 the client may retry.
 pub fn query_failed(context: &'static str) -> impl FnOnce(diesel::result::Error) -> ApiError {
-    move |e| ApiError::internal(context, e)
+    use diesel::result::{DatabaseErrorKind, Error};
+    move |e| match e {
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+            ApiError::unavailable(context, e)
+        }
+        e => ApiError::internal(context, e),
+    }
 }
 
 /// `SELECT 1`: is the database answering?
@@ -53,4 +60,26 @@ pub async fn ping(conn: &mut diesel_async::AsyncPgConnection) -> diesel::QueryRe
         .get_result::<i32>(conn)
         .await
         .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    use super::*;
+    use crate::error::ErrorCode;
+
+    #[test]
+    fn a_lost_connection_is_unavailable_and_anything_else_internal() {
+        let lost = Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection,
+            Box::new("server closed the connection".to_owned()),
+        );
+        assert_eq!(query_failed("test")(lost).code(), ErrorCode::Unavailable);
+        let other = Error::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("relation does not exist".to_owned()),
+        );
+        assert_eq!(query_failed("test")(other).code(), ErrorCode::Internal);
+    }
 }

@@ -26,6 +26,9 @@ use url::Url;
 const DEFAULT_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 const LOCK_KEY: i64 = 0x4444_5445_5354_0001;
 const STALE_AFTER_SECS: u64 = 3600;
+/// Templates of other migration sets are dropped only after this long: another checkout on the
+/// same server (another branch, a concurrent run) may still be cloning its own.
+const STALE_TEMPLATE_AFTER_SECS: u64 = 24 * 3600;
 
 static TEMPLATE: OnceCell<String> = OnceCell::const_new();
 
@@ -97,6 +100,19 @@ async fn database_names(conn: &mut AsyncPgConnection, like: &str) -> Vec<String>
         .collect()
 }
 
+/// When a template was built (its comment), if it says.
+async fn built_at(conn: &mut AsyncPgConnection, name: &str) -> Option<u64> {
+    diesel::sql_query(
+        "SELECT coalesce(shobj_description(oid, 'pg_database'), '') AS name \
+         FROM pg_database WHERE datname = $1",
+    )
+    .bind::<Text, _>(name)
+    .get_result::<Name>(conn)
+    .await
+    .ok()
+    .and_then(|n| n.name.parse().ok())
+}
+
 /// The migrated template's name, building it if this is the first test to need it.
 async fn template() -> &'static str {
     TEMPLATE
@@ -136,15 +152,30 @@ async fn template() -> &'static str {
                 )
                 .await
                 .unwrap();
-                // Templates of older migration sets are dead weight.
-                for old in database_names(&mut conn, "dd_template_%").await {
-                    if old != name {
-                        let _ = execute(
-                            &mut conn,
-                            &format!("DROP DATABASE IF EXISTS {}", quote_identifier(&old)),
-                        )
-                        .await;
-                    }
+                execute(
+                    &mut conn,
+                    &format!(
+                        "COMMENT ON DATABASE {} IS '{}'",
+                        quote_identifier(&name),
+                        now_secs()
+                    ),
+                )
+                .await
+                .unwrap();
+            }
+            // Templates of other migration sets, built more than a day ago, are dead weight.
+            let template_cutoff = now_secs().saturating_sub(STALE_TEMPLATE_AFTER_SECS);
+            for old in database_names(&mut conn, "dd_template_%").await {
+                if old != name
+                    && built_at(&mut conn, &old)
+                        .await
+                        .is_some_and(|t| t < template_cutoff)
+                {
+                    let _ = execute(
+                        &mut conn,
+                        &format!("DROP DATABASE IF EXISTS {}", quote_identifier(&old)),
+                    )
+                    .await;
                 }
             }
             // Leftovers of runs that were killed before they could clean up.
