@@ -3,11 +3,12 @@
 
 use std::time::Instant;
 
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage};
+use actix_web::{Error, HttpMessage, HttpResponse};
 use tracing::Instrument;
 
 use super::problem::{FrameworkError, ensure_problem};
@@ -78,4 +79,94 @@ pub async fn request_context(
         }
     });
     Ok(res)
+}
+
+/// Bodies up to this size get an ETag computed from their bytes; larger or streamed ones (bulk
+/// exports) pass through untouched so that they stay streamed.
+const MAX_ETAG_BODY: u64 = 4 * 1024 * 1024;
+
+/// Conditional GET: every `200 OK` answer to a GET with a body of known size carries an `ETag`
+/// (the handler's own, or a weak one hashed from the body), and a request whose
+/// `If-None-Match` matches it gets `304 Not Modified` with no body: a field office on a thin link
+/// re-downloads reference data only when it changed.
+pub async fn conditional_get(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let is_get = req.method() == Method::GET;
+    let if_none_match = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let res = next.call(req).await?.map_into_boxed_body();
+    if !is_get || res.status() != StatusCode::OK {
+        return Ok(res);
+    }
+    let (req, response) = res.into_parts();
+    let (response, etag) = match response.headers().get(header::ETAG).cloned() {
+        Some(etag) => (response, etag),
+        None => match response.body().size() {
+            BodySize::Sized(n) if n <= MAX_ETAG_BODY => {
+                let (head, body) = response.into_parts();
+                let bytes = actix_web::body::to_bytes(body)
+                    .await
+                    .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))?;
+                let etag = weak_etag(&bytes);
+                let mut response = head.set_body(BoxBody::new(bytes));
+                response.headers_mut().insert(header::ETAG, etag.clone());
+                (response, etag)
+            }
+            _ => return Ok(ServiceResponse::new(req, response)),
+        },
+    };
+    let matches = if_none_match.is_some_and(|list| etag_matches(&list, &etag));
+    if !matches {
+        return Ok(ServiceResponse::new(req, response));
+    }
+    let mut not_modified = HttpResponse::NotModified().finish();
+    for (name, value) in response.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            not_modified
+                .headers_mut()
+                .append(name.clone(), value.clone());
+        }
+    }
+    Ok(ServiceResponse::new(req, not_modified))
+}
+
+fn weak_etag(bytes: &[u8]) -> HeaderValue {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    let tag = format!("W/\"{:016x}{:08x}\"", hasher.finish(), bytes.len());
+    HeaderValue::from_str(&tag).unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""))
+}
+
+/// RFC 9110 weak comparison against an `If-None-Match` list (or `*`).
+fn etag_matches(list: &str, etag: &HeaderValue) -> bool {
+    let Ok(etag) = etag.to_str() else {
+        return false;
+    };
+    let opaque = |t: &str| t.trim().trim_start_matches("W/").to_owned();
+    list.split(',')
+        .any(|candidate| candidate.trim() == "*" || opaque(candidate) == opaque(etag))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etags_compare_weakly_and_accept_lists_and_star() {
+        let tag = weak_etag(b"{\"a\":1}");
+        let text = tag.to_str().unwrap().to_owned();
+        assert!(text.starts_with("W/\""));
+        assert!(etag_matches(&text, &tag));
+        assert!(etag_matches(&text.replace("W/", ""), &tag));
+        assert!(etag_matches(&format!("\"other\", {text}"), &tag));
+        assert!(etag_matches("*", &tag));
+        assert!(!etag_matches("\"other\"", &tag));
+        assert_ne!(weak_etag(b"{\"a\":2}"), tag);
+    }
 }

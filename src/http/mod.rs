@@ -68,6 +68,9 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
         .split_for_parts();
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
     for item in api.paths.paths.values_mut() {
+        if let Some(get) = item.get.as_mut() {
+            document_conditional_get(get);
+        }
         for op in operations_mut(item) {
             // Any route may fail with a problem; the specific statuses are listed per route.
             op.responses
@@ -85,6 +88,41 @@ pub fn openapi_json() -> String {
     let mut json = serde_json::to_string_pretty(&api_doc()).unwrap_or_default();
     json.push('\n');
     json
+}
+
+/// What `middleware::conditional_get` does, in the document: an `ETag` on every 200, and 304
+/// for a matching `If-None-Match`.
+fn document_conditional_get(op: &mut Operation) {
+    use utoipa::openapi::header::Header;
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::{Object, Required, Type};
+    if let Some(RefOr::T(ok)) = op.responses.responses.get_mut("200") {
+        let mut etag = Header::new(Object::with_type(Type::String));
+        etag.description =
+            Some("Entity tag of this representation (weak), for If-None-Match.".into());
+        ok.headers.insert("ETag".to_owned(), etag);
+    }
+    op.responses.responses.insert(
+        "304".to_owned(),
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(
+                    "Not modified: the representation still has the ETag sent in If-None-Match",
+                )
+                .build(),
+        ),
+    );
+    op.parameters.get_or_insert_with(Vec::new).push(
+        ParameterBuilder::new()
+            .name("If-None-Match")
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some(
+                "ETags the client holds; a match answers 304 with no body.",
+            ))
+            .schema(Some(Object::with_type(Type::String)))
+            .build(),
+    );
 }
 
 fn problem_response(description: &str) -> Response {
@@ -310,6 +348,7 @@ pub fn app(
         // Last wrapped runs first: compression outermost, so the request context sees (and logs)
         // the final status and can still rewrite error bodies before they are compressed.
         .wrap(cors)
+        .wrap(from_fn(middleware::conditional_get))
         // Browsers must not sniff a JSON body into something executable.
         .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
         .wrap(from_fn(middleware::request_context))

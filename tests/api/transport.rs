@@ -76,6 +76,7 @@ async fn responses_are_compressed_when_the_client_accepts_it() {
         .unwrap();
     assert_eq!(res.status(), 404);
     assert_eq!(res.headers()["content-type"], "application/problem+json");
+    assert_eq!(res.headers()["content-encoding"], "gzip");
 }
 
 #[tokio::test]
@@ -149,4 +150,75 @@ async fn responses_forbid_content_sniffing() {
         let res = app.get(path).await;
         assert_eq!(res.headers()["x-content-type-options"], "nosniff", "{path}");
     }
+}
+
+#[tokio::test]
+async fn gets_carry_an_etag_and_a_matching_if_none_match_is_a_304() {
+    let app = TestApp::spawn().await;
+    for path in ["/v1/countries/HTI", "/v1/languages", "/v1/sectors"] {
+        let first = app.get(path).await;
+        assert_eq!(first.status(), 200);
+        let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+        assert!(etag.starts_with("W/\""), "{path}: {etag}");
+        let body = first.bytes().await.unwrap();
+
+        let again = app.get(path).await;
+        assert_eq!(again.headers()["etag"].to_str().unwrap(), etag, "stable");
+        assert_eq!(again.bytes().await.unwrap(), body);
+
+        let cached = app
+            .client
+            .get(app.url(path))
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(cached.status(), 304, "{path}");
+        assert_eq!(cached.headers()["etag"].to_str().unwrap(), etag);
+        assert!(cached.headers().contains_key("x-request-id"));
+        assert!(cached.bytes().await.unwrap().is_empty());
+
+        let stale = app
+            .client
+            .get(app.url(path))
+            .header("if-none-match", "W/\"something-else\"")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stale.status(), 200, "{path}");
+    }
+    // Different representations, different tags; compression does not change the (weak) tag.
+    let hti = app.get("/v1/countries/HTI").await.headers()["etag"].clone();
+    let pak = app.get("/v1/countries/PAK").await.headers()["etag"].clone();
+    assert_ne!(hti, pak);
+    let gzipped = app
+        .client
+        .get(app.url("/v1/countries/HTI"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzipped.headers()["etag"], hti);
+    // Errors carry no tag.
+    assert!(!app.get("/nope").await.headers().contains_key("etag"));
+}
+
+#[tokio::test]
+async fn without_allowed_origins_no_origin_gets_cors_access() {
+    let db = crate::harness::TestDb::migrated().await;
+    let mut config = crate::harness::test_config(&db.url);
+    config.http.cors_allowed_origins.clear();
+    let addr = crate::harness::start_server(config);
+    let res = crate::harness::client()
+        .get(format!("http://{addr}/v1/countries/HTI"))
+        .header("origin", "https://ops.example.org")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        200,
+        "same-origin and non-browser calls still work"
+    );
+    assert!(!res.headers().contains_key("access-control-allow-origin"));
 }
