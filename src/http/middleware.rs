@@ -41,8 +41,10 @@ pub async fn request_context(
     let started = Instant::now();
     let request_id = request_id_from(&req);
     req.extensions_mut().insert(RequestId(request_id.clone()));
-    // The path only: query strings may carry search terms people typed.
-    let span = tracing::info_span!(
+    // The path only: query strings may carry search terms people typed. The span is at ERROR
+    // level so that it is enabled under any filter that lets errors through: an error logged
+    // while handling a request always carries its request id, even with RUST_LOG=warn.
+    let span = tracing::error_span!(
         "request",
         method = %req.method(),
         path = %req.path(),
@@ -73,7 +75,7 @@ pub async fn request_context(
     span.record("latency_ms", latency_ms());
     span.in_scope(|| {
         if status >= 500 {
-            tracing::error!("request failed");
+            tracing::error!("request completed");
         } else {
             tracing::info!("request completed");
         }

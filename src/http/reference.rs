@@ -80,6 +80,9 @@ pub struct CountryListQuery {
     /// numeric code.
     #[param(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub q: Option<String>,
+    /// Accepted like on every list (1–100); reference lists still return every row.
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
 }
 
 fn region_schema() -> utoipa::openapi::schema::Object {
@@ -119,6 +122,7 @@ pub async fn list_countries(
     query: Query<CountryListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
+    check_limit(query.limit)?;
     let region = match query.region.as_deref() {
         None => None,
         Some(r) if M49_REGIONS.contains(&r) => Some(r.to_owned()),
@@ -223,6 +227,9 @@ pub struct LanguageListQuery {
     /// ISO 639-1 or 639-3 code.
     #[param(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub q: Option<String>,
+    /// Accepted like on every list (1–100); reference lists still return every row.
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
 }
 
 /// List languages
@@ -243,6 +250,7 @@ pub async fn list_languages(
     pool: web::Data<Pool>,
     query: Query<LanguageListQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    check_limit(query.0.limit)?;
     let q = search_param("q", query.0.q.as_deref())?;
     let mut conn = db::connection(&pool).await?;
     let languages = queries::list_languages(&mut conn, q.as_ref())
@@ -290,13 +298,18 @@ impl From<SectorNode> for SectorView {
 #[utoipa::path(
     tag = "reference",
     operation_id = "list_sectors",
-    responses((status = 200, description = "The sector tree", body = Page<SectorView>))
+    params(ReferenceListQuery),
+    responses(
+        (status = 200, description = "The sector tree", body = Page<SectorView>),
+        (status = 400, description = "A bad or unknown parameter", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/sectors")]
 pub async fn list_sectors(
     pool: web::Data<Pool>,
-    _none: Query<NoParams>,
+    query: Query<ReferenceListQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    check_limit(query.0.limit)?;
     let mut conn = db::connection(&pool).await?;
     let sectors = queries::list_sectors(&mut conn)
         .await
@@ -322,13 +335,18 @@ pub struct SupportTypeView {
 #[utoipa::path(
     tag = "reference",
     operation_id = "list_support_types",
-    responses((status = 200, description = "Kinds of support", body = Page<SupportTypeView>))
+    params(ReferenceListQuery),
+    responses(
+        (status = 200, description = "Kinds of support", body = Page<SupportTypeView>),
+        (status = 400, description = "A bad or unknown parameter", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/support-types")]
 pub async fn list_support_types(
     pool: web::Data<Pool>,
-    _none: Query<NoParams>,
+    query: Query<ReferenceListQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    check_limit(query.0.limit)?;
     let mut conn = db::connection(&pool).await?;
     let rows = queries::list_support_types(&mut conn)
         .await
@@ -368,13 +386,18 @@ pub struct OrganizationKindView {
 #[utoipa::path(
     tag = "reference",
     operation_id = "list_organization_kinds",
-    responses((status = 200, description = "Kinds of organization", body = Page<OrganizationKindView>))
+    params(ReferenceListQuery),
+    responses(
+        (status = 200, description = "Kinds of organization", body = Page<OrganizationKindView>),
+        (status = 400, description = "A bad or unknown parameter", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/organization-kinds")]
 pub async fn list_organization_kinds(
     pool: web::Data<Pool>,
-    _none: Query<NoParams>,
+    query: Query<ReferenceListQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    check_limit(query.0.limit)?;
     let mut conn = db::connection(&pool).await?;
     let rows = queries::list_organization_kinds(&mut conn)
         .await
@@ -398,10 +421,28 @@ pub async fn list_organization_kinds(
     ))
 }
 
-/// Routes without parameters still reject unknown ones, like every other route.
-#[derive(Debug, Deserialize)]
+/// Parameters of the reference lists that take no filter. Unknown parameters are still refused,
+/// like on every route.
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct NoParams {}
+#[into_params(parameter_in = Query)]
+pub struct ReferenceListQuery {
+    /// Accepted like on every list (1–100); reference lists still return every row.
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+}
+
+/// The paging convention's `limit` is accepted on reference lists (a generic client sends it)
+/// and checked, but every row is returned: the lists are short and clients cache them whole.
+fn check_limit(limit: Option<u32>) -> Result<(), ApiError> {
+    match limit {
+        Some(n) if !(1..=100).contains(&n) => Err(ApiError::bad_parameter(
+            "limit",
+            format!("{n} is not between 1 and 100"),
+        )),
+        _ => Ok(()),
+    }
+}
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_countries)

@@ -94,67 +94,153 @@ async fn migrate_creates_and_migrates_a_missing_database() {
     );
 }
 
+/// A `serve` process with JSON logs, and its log lines as they come.
+struct ServeProcess {
+    child: std::process::Child,
+    lines: Vec<String>,
+    rx: std::sync::mpsc::Receiver<String>,
+    addr: String,
+}
+
+impl ServeProcess {
+    fn start(database_url: &str) -> ServeProcess {
+        let mut child = Command::new(BIN)
+            .arg("serve")
+            .env_clear()
+            .env("DATABASE_URL", database_url)
+            .env("LISTEN_ADDR", "127.0.0.1:0")
+            .env("LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .env("JWT_SECRET", "a-test-secret-that-is-long-enough-0123456789")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut lines = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let addr = loop {
+            let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            else {
+                let _ = child.kill();
+                panic!("no listening line; log so far:\n{}", lines.join("\n"));
+            };
+            lines.push(line.clone());
+            let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+            if let Some(addr) = v["address"].as_str() {
+                break addr.to_owned();
+            }
+        };
+        ServeProcess {
+            child,
+            lines,
+            rx,
+            addr,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Sends SIGTERM, waits for the exit, and returns the exit status with every log line.
+    fn terminate(mut self) -> (std::process::ExitStatus, Vec<String>) {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let status = self.child.wait().unwrap();
+        self.lines.extend(self.rx.try_iter());
+        (status, std::mem::take(&mut self.lines))
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        // Only reached with the process still running when a test failed half-way.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn json_lines(lines: &[String]) -> Vec<Value> {
+    lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .collect()
+}
+
 /// `serve` on a database that does not exist: creates it, migrates, serves, logs one JSON line
 /// per request with its id, and stops cleanly on SIGTERM.
 #[tokio::test]
 async fn serve_creates_the_database_logs_requests_and_drains_on_sigterm() {
     let db = TestDb::unnamed();
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .env_clear()
-        .env("DATABASE_URL", &db.url)
-        .env("LISTEN_ADDR", "127.0.0.1:0")
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "info")
-        .env("JWT_SECRET", "a-test-secret-that-is-long-enough-0123456789")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut lines = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let addr = loop {
-        let line = rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .unwrap_or_else(|_| panic!("no listening line; log so far:\n{}", lines.join("\n")));
-        lines.push(line.clone());
-        let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
-        if let Some(addr) = v["address"].as_str() {
-            break addr.to_owned();
-        }
-    };
-    assert!(lines.iter().any(|l| l.contains("created database")));
+    let server = ServeProcess::start(&db.url);
+    assert!(server.lines.iter().any(|l| l.contains("created database")));
     let res = client()
-        .get(format!("http://{addr}/v1/countries/HT"))
+        .get(server.url("/v1/countries/HT"))
         .header("x-request-id", "cli-test-7")
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let status = child.wait().unwrap();
+    let (status, lines) = server.terminate();
     assert!(status.success(), "exit status after SIGTERM: {status}");
-    lines.extend(rx.try_iter());
-    let request_line = lines
-        .iter()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+    let request_line = json_lines(&lines)
+        .into_iter()
         .find(|v| v["span"]["request_id"] == "cli-test-7" && v["message"] == "request completed")
         .unwrap_or_else(|| panic!("no request log line in:\n{}", lines.join("\n")));
+    assert_eq!(request_line["level"], "INFO");
     assert_eq!(request_line["span"]["method"], "GET");
     assert_eq!(request_line["span"]["path"], "/v1/countries/HT");
     assert_eq!(request_line["span"]["status"], 200);
     assert!(request_line["span"]["latency_ms"].as_f64().is_some());
     assert!(lines.iter().any(|l| l.contains("server stopped")));
+}
+
+/// A 500 logs its cause, tied to the request id the client was given, and tells the client
+/// nothing more than that id.
+#[tokio::test]
+async fn a_server_error_logs_its_cause_under_the_request_id() {
+    let db = TestDb::migrated().await;
+    let server = ServeProcess::start(&db.url);
+    let mut conn = db.connect().await;
+    diesel_async::RunQueryDsl::execute(diesel::sql_query("DROP TABLE sectors"), &mut conn)
+        .await
+        .unwrap();
+    let res = client()
+        .get(server.url("/v1/sectors"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 500);
+    let request_id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let (_, lines) = server.terminate();
+    let events = json_lines(&lines);
+    let cause = events
+        .iter()
+        .find(|v| {
+            v["level"] == "ERROR"
+                && v["span"]["request_id"] == request_id.as_str()
+                && v["error"].is_string()
+        })
+        .unwrap_or_else(|| panic!("no error line for {request_id} in:\n{}", lines.join("\n")));
+    assert!(cause["error"].as_str().unwrap().contains("sectors"));
+    assert_eq!(cause["context"], "listing sectors");
+    let access = events
+        .iter()
+        .find(|v| {
+            v["message"] == "request completed" && v["span"]["request_id"] == request_id.as_str()
+        })
+        .unwrap();
+    assert_eq!(access["level"], "ERROR");
+    assert_eq!(access["span"]["status"], 500);
 }

@@ -149,3 +149,32 @@ async fn readiness_and_liveness_answer_when_all_is_well() {
         assert_eq!(body["status"], status);
     }
 }
+
+#[tokio::test]
+async fn reference_lists_accept_the_paging_limit_but_return_every_row() {
+    let app = TestApp::spawn().await;
+    let body: Value = app
+        .get("/v1/countries?limit=20")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["total"], 249);
+    assert_eq!(body["data"].as_array().unwrap().len(), 249);
+    assert!(body["next_cursor"].is_null());
+    for path in [
+        "/v1/sectors?limit=5",
+        "/v1/languages?limit=100&q=creole",
+        "/v1/support-types?limit=1",
+    ] {
+        assert_eq!(app.get(path).await.status(), 200, "{path}");
+    }
+    for path in [
+        "/v1/sectors?limit=0",
+        "/v1/countries?limit=101",
+        "/v1/organization-kinds?limit=x",
+    ] {
+        let body = assert_problem(app.get(path).await, 400, "validation_failed").await;
+        assert_eq!(body["errors"][0]["field"], "limit", "{path}");
+    }
+}
