@@ -22,6 +22,26 @@ pub struct Config {
     pub http: HttpConfig,
     pub log: LogConfig,
     pub jwt: JwtConfig,
+    pub argon2: Argon2Config,
+}
+
+/// Argon2id cost. The defaults are OWASP's recommendation (19 MiB, 2 passes, 1 lane); tests use
+/// far cheaper ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Config {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for Argon2Config {
+    fn default() -> Self {
+        Argon2Config {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -193,6 +213,41 @@ impl Reader<'_> {
         }
     }
 
+    /// A whole number in `range`, or the default when unset.
+    fn number(&mut self, name: &str, default: u32, range: std::ops::RangeInclusive<u32>) -> u32 {
+        match self.get(name) {
+            None => default,
+            Some(raw) => match raw.trim().parse::<u32>() {
+                Ok(n) if range.contains(&n) => n,
+                _ => {
+                    self.problems.push(format!(
+                        "{name}: {raw:?} is not a whole number between {} and {}",
+                        range.start(),
+                        range.end()
+                    ));
+                    default
+                }
+            },
+        }
+    }
+
+    fn argon2(&mut self) -> Argon2Config {
+        let d = Argon2Config::default();
+        let config = Argon2Config {
+            memory_kib: self.number("ARGON2_MEMORY_KIB", d.memory_kib, 8..=4_194_304),
+            iterations: self.number("ARGON2_ITERATIONS", d.iterations, 1..=64),
+            parallelism: self.number("ARGON2_PARALLELISM", d.parallelism, 1..=64),
+        };
+        if config.memory_kib < 8 * config.parallelism {
+            self.problems.push(format!(
+                "ARGON2_MEMORY_KIB: Argon2 needs at least 8 KiB per lane ({} for ARGON2_PARALLELISM={})",
+                8 * config.parallelism,
+                config.parallelism
+            ));
+        }
+        config
+    }
+
     fn finish<T>(self, value: T) -> Result<T, ConfigError> {
         if self.problems.is_empty() {
             Ok(value)
@@ -221,6 +276,7 @@ impl Config {
             http: r.http(),
             log: r.log(),
             jwt: r.jwt(),
+            argon2: r.argon2(),
         };
         r.finish(config)
     }
@@ -345,6 +401,16 @@ mod tests {
         assert!(c.jwt.secret.expose_secret().len() >= MIN_JWT_SECRET_BYTES);
         assert!(c.http.cors_allowed_origins.is_empty());
         assert!(c.database.pool_size >= 1);
+        assert_eq!(c.argon2, Argon2Config::default());
+    }
+
+    #[test]
+    fn argon2_cost_is_configurable_and_checked() {
+        let c = read(&[("ARGON2_MEMORY_KIB", "65536"), ("ARGON2_ITERATIONS", "3")]).unwrap();
+        assert_eq!(c.argon2.memory_kib, 65536);
+        assert_eq!(c.argon2.iterations, 3);
+        let err = read(&[("ARGON2_ITERATIONS", "0"), ("ARGON2_MEMORY_KIB", "lots")]).unwrap_err();
+        assert_eq!(err.problems.len(), 2);
     }
 
     #[test]

@@ -163,8 +163,23 @@ pub enum ApiError {
         detail: String,
         errors: Vec<FieldError>,
     },
+    /// No valid credentials: 401 with `WWW-Authenticate: Bearer`.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Valid credentials without the right.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     NotFound(String),
+    /// The request conflicts with the current state (a taken email, the last owner leaving).
+    #[error("{0}")]
+    Conflict(String),
+    /// Too many attempts: 429 with `Retry-After`.
+    #[error("{detail}")]
+    RateLimited {
+        detail: String,
+        retry_after_secs: u64,
+    },
     #[error("{detail}")]
     MethodNotAllowed { detail: String, allow: Vec<String> },
     #[error("{0}")]
@@ -232,7 +247,11 @@ impl ApiError {
             ApiError::InvalidParameter { .. } | ApiError::Validation { .. } => {
                 ErrorCode::ValidationFailed
             }
+            ApiError::Unauthorized(_) => ErrorCode::Unauthorized,
+            ApiError::Forbidden(_) => ErrorCode::Forbidden,
             ApiError::NotFound(_) => ErrorCode::NotFound,
+            ApiError::Conflict(_) => ErrorCode::Conflict,
+            ApiError::RateLimited { .. } => ErrorCode::RateLimited,
             ApiError::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
             ApiError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             ApiError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,

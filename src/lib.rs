@@ -5,6 +5,7 @@
 //! [`db`] (diesel: pool, migrations, queries) with [`domain`] types (validated values, neither
 //! actix nor diesel). [`config`] reads the environment; [`http::server`] runs it all.
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod domain;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use diaspora_directory::config::{Config, DatabaseConfig, LogConfig};
 use diaspora_directory::db::migrate;
+use diaspora_directory::domain::account::Email;
 use diaspora_directory::http::{self, server};
 use diaspora_directory::telemetry;
 use secrecy::ExposeSecret;
@@ -28,6 +29,24 @@ enum Command {
     Migrate,
     /// Print the OpenAPI 3.1 document (the same bytes as openapi/openapi.json).
     Openapi,
+    /// Grant or revoke platform moderator rights (never possible through the API).
+    #[command(subcommand)]
+    Moderator(ModeratorCommand),
+}
+
+#[derive(Subcommand)]
+enum ModeratorCommand {
+    /// Make the account with this email a moderator (effective at its next sign-in or refresh).
+    Add {
+        /// Email of an existing account.
+        email: String,
+    },
+    /// Take moderator rights away (access tokens already issued keep them until they expire,
+    /// 15 minutes at most).
+    Remove {
+        /// Email of an existing account.
+        email: String,
+    },
 }
 
 fn env(name: &str) -> Option<String> {
@@ -44,6 +63,12 @@ async fn main() -> ExitCode {
         }
         Command::Migrate => migrate_command().await,
         Command::Serve => serve_command().await,
+        Command::Moderator(ModeratorCommand::Add { email }) => {
+            moderator_command(&email, true).await
+        }
+        Command::Moderator(ModeratorCommand::Remove { email }) => {
+            moderator_command(&email, false).await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -78,6 +103,38 @@ async fn migrate_command() -> Result<(), String> {
     }
     let applied = migrate::run_pending(url).await.map_err(|e| e.to_string())?;
     tracing::info!(database = %target, migrations = ?applied, "applied {} migration(s)", applied.len());
+    Ok(())
+}
+
+async fn moderator_command(email: &str, grant: bool) -> Result<(), String> {
+    let db = DatabaseConfig::from_lookup(&env).map_err(|e| e.to_string())?;
+    let log = LogConfig::from_lookup(&env).map_err(|e| e.to_string())?;
+    telemetry::init(&log);
+    let email = Email::parse(email).map_err(|why| format!("the email {why}"))?;
+    let url = db.url.expose_secret();
+    let mut conn = diaspora_directory::db::connect(url)
+        .await
+        .map_err(|e| format!("{e}"))?;
+    let found = diaspora_directory::db::accounts::set_moderator(&mut conn, &email, grant)
+        .await
+        .map_err(|e| format!("updating the account failed: {e}"))?;
+    if !found {
+        return Err(format!(
+            "no account has the email {}: the person must register first (POST /v1/auth/register)",
+            email.as_str()
+        ));
+    }
+    if grant {
+        println!(
+            "{} is now a moderator (from their next sign-in or token refresh).",
+            email.as_str()
+        );
+    } else {
+        println!(
+            "{} is no longer a moderator (tokens already issued expire within 15 minutes).",
+            email.as_str()
+        );
+    }
     Ok(())
 }
 

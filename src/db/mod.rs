@@ -1,6 +1,7 @@
 //! Storage: the PostgreSQL pool, migrations, and one module of queries per aggregate.
 //! The only part of the crate that knows diesel.
 
+pub mod accounts;
 pub mod migrate;
 pub mod reference;
 pub mod schema;
@@ -51,6 +52,17 @@ pub fn query_failed(context: &'static str) -> impl FnOnce(diesel::result::Error)
         }
         e => ApiError::internal(context, e),
     }
+}
+
+/// One connection outside the pool, for command-line tools.
+pub async fn connect(url: &str) -> Result<diesel_async::AsyncPgConnection, migrate::SetupError> {
+    use diesel_async::AsyncConnection;
+    diesel_async::AsyncPgConnection::establish(url)
+        .await
+        .map_err(|e| migrate::SetupError::Connect {
+            target: migrate::redacted(url),
+            cause: e.to_string(),
+        })
 }
 
 /// `SELECT 1`: is the database answering?

@@ -3,5 +3,6 @@
 //! Nothing here knows about HTTP (actix) or storage (diesel); parsing user input into these types
 //! is where validation lives ("parse, don't validate").
 
+pub mod account;
 pub mod reference;
 pub mod text;

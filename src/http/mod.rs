@@ -5,6 +5,8 @@
 //! the OpenAPI document: a handler without `#[utoipa::path]` does not compile there, so the spec
 //! cannot miss a route. The spec in turn drives the 404/405 fallback.
 
+pub mod accounts;
+pub mod auth;
 pub mod extract;
 pub mod health;
 pub mod middleware;
@@ -28,6 +30,11 @@ use utoipa::openapi::{Content, Ref, RefOr};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use secrecy::ExposeSecret;
+
+use crate::auth::passwords::Passwords;
+use crate::auth::tokens::AccessTokens;
+use crate::config::Config;
 use crate::db::Pool;
 use crate::error::ApiError;
 use problem::{PROBLEM_JSON, Problem};
@@ -43,7 +50,9 @@ use problem::{PROBLEM_JSON, Problem};
             `X-Request-Id`.",
         license(name = "MIT OR Apache-2.0"),
     ),
+    modifiers(&BearerScheme),
     tags(
+        (name = "accounts", description = "Accounts, sign-in, tokens"),
         (name = "reference", description = "Read-only reference data: countries, languages, sectors, kinds of support and of organization"),
         (name = "operations", description = "Health probes and this document"),
     ),
@@ -51,12 +60,39 @@ use problem::{PROBLEM_JSON, Problem};
 )]
 struct ApiDoc;
 
+/// The `bearer` security scheme protected operations refer to.
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        api.components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "Access token from POST /v1/auth/login or /v1/auth/refresh (15 minutes).",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
 /// Registers every API route. Both the server and the spec come from this one function.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(utoipa_actix_web::scope("/v1").configure(reference::routes))
-        .service(health::healthz)
-        .service(health::readyz)
-        .service(openapi_document);
+    cfg.service(
+        utoipa_actix_web::scope("/v1")
+            .configure(reference::routes)
+            .configure(accounts::routes),
+    )
+    .service(health::healthz)
+    .service(health::readyz)
+    .service(openapi_document);
 }
 
 /// The OpenAPI 3.1 document of the service, generated from the handlers.
@@ -231,17 +267,21 @@ pub struct AppState {
     pub spec_json: Arc<str>,
     pub route_table: Arc<RouteTable>,
     pub cors_allowed_origins: Arc<Vec<String>>,
+    pub access_tokens: AccessTokens,
+    pub passwords: Passwords,
 }
 
 impl AppState {
-    pub fn new(pool: Pool, cors_allowed_origins: Vec<String>) -> Self {
+    pub fn new(pool: Pool, config: &Config) -> Result<Self, String> {
         let api = api_doc();
-        AppState {
+        Ok(AppState {
             pool,
             spec_json: openapi_json().into(),
             route_table: Arc::new(RouteTable::from_spec(&api)),
-            cors_allowed_origins: Arc::new(cors_allowed_origins),
-        }
+            cors_allowed_origins: Arc::new(config.http.cors_allowed_origins.clone()),
+            access_tokens: AccessTokens::new(config.jwt.secret.expose_secret().as_bytes()),
+            passwords: Passwords::new(&config.argon2)?,
+        })
     }
 }
 

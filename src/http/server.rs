@@ -14,6 +14,8 @@ use crate::db;
 pub enum StartupError {
     #[error("building the connection pool: {0}")]
     Pool(String),
+    #[error("setting up credentials: {0}")]
+    Auth(String),
     #[error(
         "cannot listen on {addr}: {cause}\nIs another process using the port? Set LISTEN_ADDR to another address, or `127.0.0.1:0` for any free port."
     )]
@@ -38,7 +40,7 @@ impl Application {
             config.database.pool_size,
         )
         .map_err(|e| StartupError::Pool(e.to_string()))?;
-        let state = AppState::new(pool, config.http.cors_allowed_origins.clone());
+        let state = AppState::new(pool, config).map_err(StartupError::Auth)?;
         let addr = config.http.listen_addr;
         let bind_err = |cause| StartupError::Bind { addr, cause };
         let listener = TcpListener::bind(addr).map_err(bind_err)?;

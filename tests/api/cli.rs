@@ -110,8 +110,11 @@ impl ServeProcess {
             .env("DATABASE_URL", database_url)
             .env("LISTEN_ADDR", "127.0.0.1:0")
             .env("LOG_FORMAT", "json")
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", "debug")
             .env("JWT_SECRET", "a-test-secret-that-is-long-enough-0123456789")
+            // Cheap hashing for tests; the defaults are OWASP's.
+            .env("ARGON2_MEMORY_KIB", "64")
+            .env("ARGON2_ITERATIONS", "1")
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
@@ -243,4 +246,111 @@ async fn a_server_error_logs_its_cause_under_the_request_id() {
         .unwrap();
     assert_eq!(access["level"], "ERROR");
     assert_eq!(access["span"]["status"], 500);
+}
+
+fn claims_of(access_token: &str) -> Value {
+    use base64::Engine as _;
+    let payload = access_token.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+/// Moderators are made on the command line only; the right reaches tokens at the next sign-in
+/// or refresh. And nothing secret (passwords, tokens) reaches the log, even at debug level.
+#[tokio::test]
+async fn moderator_rights_come_from_the_command_line_and_secrets_stay_out_of_logs() {
+    use serde_json::json;
+    let db = TestDb::migrated().await;
+    let mut server = ServeProcess::start(&db.url);
+    let http = client();
+    let password = "a long and secret passphrase";
+    let res = http
+        .post(server.url("/v1/auth/register"))
+        .json(&json!({"email": "mod@example.org", "password": password, "display_name": "Mo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+
+    let env = [("DATABASE_URL", db.url.as_str())];
+    let out = run(&["moderator", "add", "MOD@example.org"], &env);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("is now a moderator")
+    );
+
+    let login = |password: &str| {
+        http.post(server.url("/v1/auth/login"))
+            .json(&json!({"email": "mod@example.org", "password": password}))
+            .send()
+    };
+    let pair: Value = login(password).await.unwrap().json().await.unwrap();
+    let access = pair["access_token"].as_str().unwrap().to_owned();
+    let refresh_token = pair["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(claims_of(&access)["moderator"], true);
+    let me: Value = http
+        .get(server.url("/v1/me"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["is_moderator"], true);
+
+    let out = run(&["moderator", "remove", "mod@example.org"], &env);
+    assert!(out.status.success());
+    let refreshed: Value = http
+        .post(server.url("/v1/auth/refresh"))
+        .json(&json!({"refresh_token": refresh_token}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let new_access = refreshed["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        claims_of(&new_access)["moderator"],
+        false,
+        "revoked at the refresh"
+    );
+
+    let out = run(&["moderator", "add", "nobody@example.org"], &env);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("register first")
+    );
+
+    let _ = login("a wrong passphrase here").await.unwrap();
+    server.lines.extend(server.rx.try_iter());
+    let (_, lines) = server.terminate();
+    let log = lines.join("\n");
+    for secret in [
+        password,
+        "a wrong passphrase here",
+        access.as_str(),
+        refresh_token.as_str(),
+        new_access.as_str(),
+        refreshed["refresh_token"].as_str().unwrap(),
+    ] {
+        assert!(!log.contains(secret), "a secret reached the log:\n{log}");
+    }
+    assert!(
+        log.contains("signed in"),
+        "sign-ins are logged (without secrets)"
+    );
 }

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use diaspora_directory::config::{
-    Config, DatabaseConfig, HttpConfig, JwtConfig, LogConfig, LogFormat,
+    Argon2Config, Config, DatabaseConfig, HttpConfig, JwtConfig, LogConfig, LogFormat,
 };
 use diaspora_directory::db::migrate::{self, quote_identifier};
 use diaspora_directory::http::server::Application;
@@ -270,6 +270,13 @@ impl Drop for TestDb {
     }
 }
 
+pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+pub const TEST_ARGON2: Argon2Config = Argon2Config {
+    memory_kib: 64,
+    iterations: 1,
+    parallelism: 1,
+};
+
 /// A configuration for tests: a free port, one worker, a small pool, a fixed JWT secret.
 pub fn test_config(database_url: &str) -> Config {
     Config {
@@ -287,9 +294,11 @@ pub fn test_config(database_url: &str) -> Config {
             format: LogFormat::Text,
         },
         jwt: JwtConfig {
-            secret: "test-secret-test-secret-test-secret-0123".to_owned().into(),
+            secret: TEST_JWT_SECRET.to_owned().into(),
             ephemeral: false,
         },
+        // Cheap on purpose: production cost would make every sign-in test take ~50 ms of CPU.
+        argon2: TEST_ARGON2,
     }
 }
 
@@ -366,4 +375,50 @@ pub async fn assert_problem(res: reqwest::Response, status: u16, code: &str) -> 
     assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()));
     assert!(body["detail"].as_str().is_some_and(|t| !t.is_empty()));
     body
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+impl TestApp {
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get_as(&self, path: &str, access_token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Registers `email` with [`PASSWORD`]; returns the account.
+    pub async fn register(&self, email: &str) -> serde_json::Value {
+        let res = self
+            .post_json(
+                "/v1/auth/register",
+                &serde_json::json!({"email": email, "password": PASSWORD, "display_name": "Test User"}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "registering {email}");
+        res.json().await.unwrap()
+    }
+
+    /// Signs in; returns the token pair.
+    pub async fn login(&self, email: &str) -> serde_json::Value {
+        let res = self
+            .post_json(
+                "/v1/auth/login",
+                &serde_json::json!({"email": email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "signing in {email}");
+        res.json().await.unwrap()
+    }
 }

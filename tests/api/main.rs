@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod accounts;
 mod architecture;
 mod cli;
 mod errors;

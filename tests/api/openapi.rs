@@ -101,6 +101,11 @@ async fn every_documented_route_is_served() {
         "/healthz",
         "/readyz",
         "/openapi.json",
+        "/v1/auth/register",
+        "/v1/auth/login",
+        "/v1/auth/refresh",
+        "/v1/auth/logout",
+        "/v1/me",
     ] {
         assert!(paths.contains_key(expected), "{expected} is not documented");
     }
@@ -115,7 +120,13 @@ async fn every_documented_route_is_served() {
             item["get"]["responses"].get(&status).is_some(),
             "GET {concrete} answered {status}, which its operation does not document"
         );
-        assert_eq!(res.status(), 200, "GET {concrete}");
+        // Without credentials, a protected route refuses and an open one answers.
+        let expected = if item["get"].get("security").is_some() {
+            401
+        } else {
+            200
+        };
+        assert_eq!(res.status(), expected, "GET {concrete}");
     }
 }
 
@@ -144,4 +155,15 @@ async fn interactive_docs_are_served_from_the_binary() {
             assert!(res.text().await.unwrap().contains("\"/openapi.json\""));
         }
     }
+}
+
+#[test]
+fn protected_operations_declare_the_bearer_scheme_and_401() {
+    let spec: Value = serde_json::from_str(&committed()).unwrap();
+    let scheme = &spec["components"]["securitySchemes"]["bearer"];
+    assert_eq!(scheme["type"], "http");
+    assert_eq!(scheme["scheme"], "bearer");
+    let me = &spec["paths"]["/v1/me"]["get"];
+    assert_eq!(me["security"][0]["bearer"], serde_json::json!([]));
+    assert!(me["responses"]["401"].is_object());
 }

@@ -1,0 +1,461 @@
+//! `/v1/auth/*` and `/v1/me`: accounts, sign-in, token refresh and sign-out.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::AppState;
+use super::auth::Caller;
+use super::extract::Json;
+use super::problem::Problem;
+use crate::auth::tokens::{self, ACCESS_TTL, REFRESH_TTL};
+use crate::db::accounts::{self as queries, CreateUserError, FailureScope, Rotation};
+use crate::db::{self, Pool};
+use crate::domain::account::{DisplayName, Email, NewPassword, User, throttle};
+use crate::error::{ApiError, FieldError};
+
+/// What a refresh token can be at most: ours are 43 characters.
+const MAX_REFRESH_TOKEN_LEN: usize = 128;
+/// A password longer than this cannot be right (the contract caps new ones at 128).
+const MAX_LOGIN_PASSWORD_LEN: usize = 1024;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    /// Trimmed and lower-cased; unique.
+    #[schema(
+        example = "marie@diaspora-sante.org",
+        max_length = 254,
+        pattern = r"^\s*[^@\s\u0000-\u001F\u007F-\u009F]+@[^@.\s\u0000-\u001F\u007F-\u009F]+(\.[^@.\s\u0000-\u001F\u007F-\u009F]+)+\s*$"
+    )]
+    pub email: String,
+    /// 12 to 128 characters.
+    #[schema(min_length = 12, max_length = 128)]
+    pub password: String,
+    #[schema(
+        example = "Marie Joseph",
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
+    pub display_name: String,
+}
+
+/// An account, as its owner sees it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    /// Platform moderator (granted on the command line, never through the API).
+    pub is_moderator: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<User> for UserView {
+    fn from(u: User) -> Self {
+        UserView {
+            id: u.id,
+            email: u.email,
+            display_name: u.display_name,
+            is_moderator: u.is_moderator,
+            created_at: u.created_at,
+        }
+    }
+}
+
+/// One organization the user belongs to.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MembershipView {
+    pub organization_id: Uuid,
+    pub name: String,
+    /// `owner` or `editor`.
+    pub role: String,
+}
+
+/// The signed-in user and their memberships.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MeView {
+    #[serde(flatten)]
+    pub user: UserView,
+    pub memberships: Vec<MembershipView>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Any string: one that is no email address simply matches no account (401).
+    #[schema(example = "marie@diaspora-sante.org", max_length = 254)]
+    pub email: String,
+    #[schema(max_length = 1024)]
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    #[schema(max_length = 128)]
+    pub refresh_token: String,
+}
+
+/// A token pair. Send the access token as `Authorization: Bearer <access_token>`; trade the
+/// refresh token (once: it rotates) for a new pair before the access token expires.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    #[schema(example = "Bearer")]
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    #[schema(example = 900)]
+    pub expires_in: u64,
+    pub refresh_token: String,
+}
+
+fn field<T>(errors: &mut Vec<FieldError>, name: &str, parsed: Result<T, String>) -> Option<T> {
+    parsed
+        .map_err(|message| errors.push(FieldError::new(name, message)))
+        .ok()
+}
+
+fn unix_now() -> i64 {
+    Utc::now().timestamp()
+}
+
+fn token_pair(state: &AppState, user: &User, refresh_token: String) -> TokenResponse {
+    TokenResponse {
+        access_token: state
+            .access_tokens
+            .issue(user.id, user.is_moderator, unix_now()),
+        token_type: "Bearer".to_owned(),
+        expires_in: ACCESS_TTL.as_secs(),
+        refresh_token,
+    }
+}
+
+fn refresh_expiry() -> DateTime<Utc> {
+    Utc::now() + chrono::Duration::seconds(REFRESH_TTL.as_secs() as i64)
+}
+
+/// Runs CPU-heavy work (Argon2) on the blocking pool, off the async executor.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    web::block(f)
+        .await
+        .map_err(|e| ApiError::internal("running a blocking task", e))
+}
+
+/// Register
+///
+/// Creates an account. The email is trimmed and lower-cased, and must be unused.
+#[utoipa::path(
+    tag = "accounts",
+    operation_id = "register",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "The account", body = UserView),
+        (status = 409, description = "An account with this email exists", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/register")]
+pub async fn register(
+    state: web::Data<AppState>,
+    pool: web::Data<Pool>,
+    body: Json<RegisterRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let mut errors = Vec::new();
+    let email = field(&mut errors, "email", Email::parse(&body.email));
+    let password = field(&mut errors, "password", NewPassword::parse(&body.password));
+    let name = field(
+        &mut errors,
+        "display_name",
+        DisplayName::parse(&body.display_name),
+    );
+    let (Some(email), Some(password), Some(name)) = (email, password, name) else {
+        return Err(ApiError::validation(
+            "Some fields are invalid; see `errors`.",
+            errors,
+        ));
+    };
+    let passwords = state.passwords.clone();
+    let hash = blocking(move || passwords.hash(password.expose()))
+        .await?
+        .map_err(|e| ApiError::internal("hashing a password", e.to_string()))?;
+    let mut conn = db::connection(&pool).await?;
+    let user = queries::create_user(&mut conn, &email, &hash, &name)
+        .await
+        .map_err(|e| match e {
+            CreateUserError::EmailTaken => ApiError::Conflict(
+                "An account with this email already exists: sign in instead.".to_owned(),
+            ),
+            CreateUserError::Database(e) => db::query_failed("creating an account")(e),
+        })?;
+    tracing::info!(user_id = %user.id, "account registered");
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, "/v1/me"))
+        .json(UserView::from(user)))
+}
+
+/// The token, if it is of a length a refresh token can have (the schema's `maxLength`).
+fn refresh_token_field(body: RefreshRequest) -> Result<String, ApiError> {
+    if body.refresh_token.chars().count() > MAX_REFRESH_TOKEN_LEN {
+        let message = format!("must be at most {MAX_REFRESH_TOKEN_LEN} characters");
+        return Err(ApiError::validation(
+            format!("Field `refresh_token` {message}."),
+            vec![FieldError::new("refresh_token", message)],
+        ));
+    }
+    Ok(body.refresh_token)
+}
+
+fn sha256(text: &str) -> [u8; 32] {
+    Sha256::digest(text.as_bytes()).into()
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::Unauthorized("The email or the password is wrong.".to_owned())
+}
+
+/// Sign in
+///
+/// Exchanges an email and password for a token pair. A wrong email and a wrong password get the
+/// same answer. After repeated failures for one account, or from one address, further attempts
+/// get 429 with `Retry-After` until the window passes.
+#[utoipa::path(
+    tag = "accounts",
+    operation_id = "login",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts; see Retry-After", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/login")]
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    pool: web::Data<Pool>,
+    body: Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    // Not an address: no account can match, and the answer must not differ from any other
+    // wrong email (401 after the same work), so it is not a 422.
+    let email = Email::parse(&body.email).ok();
+    let normalised = email.as_ref().map_or_else(
+        || body.email.trim().to_lowercase(),
+        |e| e.as_str().to_owned(),
+    );
+    let account_key = sha256(&normalised);
+    let address = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    let address_key = sha256(&address);
+
+    let mut conn = db::connection(&pool).await?;
+    let window_start = Utc::now()
+        - chrono::Duration::from_std(throttle::WINDOW).unwrap_or(chrono::Duration::minutes(15));
+    for (scope, key, max) in [
+        (
+            FailureScope::Account,
+            &account_key,
+            throttle::MAX_PER_ACCOUNT,
+        ),
+        (
+            FailureScope::Address,
+            &address_key,
+            throttle::MAX_PER_ADDRESS,
+        ),
+    ] {
+        let (count, oldest) = queries::recent_failures(&mut conn, scope, key, window_start)
+            .await
+            .map_err(db::query_failed("counting sign-in failures"))?;
+        if count >= max {
+            let free_at = oldest.unwrap_or_else(Utc::now)
+                + chrono::Duration::from_std(throttle::WINDOW).unwrap_or_default();
+            let retry_after_secs = (free_at - Utc::now()).num_seconds().max(1) as u64;
+            tracing::warn!(?scope, "sign-in throttled");
+            return Err(ApiError::RateLimited {
+                detail: format!(
+                    "Too many failed sign-ins; try again in {retry_after_secs} seconds."
+                ),
+                retry_after_secs,
+            });
+        }
+    }
+
+    let found = match &email {
+        Some(email) => queries::find_credentials(&mut conn, email)
+            .await
+            .map_err(db::query_failed("looking up an account"))?,
+        None => None,
+    };
+    let (user, hash) = match found {
+        Some((user, hash)) => (Some(user), Some(hash)),
+        None => (None, None),
+    };
+    let password = body.password;
+    let passwords = state.passwords.clone();
+    let verified = blocking(move || {
+        password.len() <= MAX_LOGIN_PASSWORD_LEN && passwords.verify(&password, hash.as_deref())
+    })
+    .await?;
+    let user = match (verified, user) {
+        (true, Some(user)) => user,
+        _ => {
+            for (scope, key) in [
+                (FailureScope::Account, &account_key),
+                (FailureScope::Address, &address_key),
+            ] {
+                queries::record_failure(&mut conn, scope, key, window_start)
+                    .await
+                    .map_err(db::query_failed("recording a sign-in failure"))?;
+            }
+            tracing::info!("sign-in failed");
+            return Err(invalid_credentials());
+        }
+    };
+    queries::clear_failures(&mut conn, FailureScope::Account, &account_key)
+        .await
+        .map_err(db::query_failed("clearing sign-in failures"))?;
+    let (refresh_token, refresh_hash) = tokens::new_refresh_token();
+    queries::start_refresh_family(&mut conn, user.id, &refresh_hash, refresh_expiry())
+        .await
+        .map_err(db::query_failed("starting a session"))?;
+    tracing::info!(user_id = %user.id, "signed in");
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(token_pair(&state, &user, refresh_token)))
+}
+
+/// Refresh
+///
+/// Trades a refresh token for a new token pair. The presented token stops working; presenting
+/// it again revokes every token of the session (it was copied).
+#[utoipa::path(
+    tag = "accounts",
+    operation_id = "refresh",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new token pair", body = TokenResponse),
+        (status = 401, description = "Unknown, expired, revoked or re-used refresh token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a refresh token (too long)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/refresh")]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    pool: web::Data<Pool>,
+    body: Json<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let presented = refresh_token_field(body.0)?;
+    let (next, next_hash) = tokens::new_refresh_token();
+    let mut conn = db::connection(&pool).await?;
+    let rotation = queries::rotate_refresh_token(
+        &mut conn,
+        &tokens::hash_refresh_token(&presented),
+        &next_hash,
+        refresh_expiry(),
+    )
+    .await
+    .map_err(db::query_failed("rotating a refresh token"))?;
+    match rotation {
+        Rotation::Rotated { user } => Ok(HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(token_pair(&state, &user, next))),
+        Rotation::Reused => {
+            tracing::warn!("refresh token re-used: session revoked");
+            Err(ApiError::Unauthorized(
+                "This refresh token was already used, so it may have been copied: the whole session is revoked. Sign in again."
+                    .to_owned(),
+            ))
+        }
+        Rotation::Invalid => Err(ApiError::Unauthorized(
+            "This refresh token is not valid (unknown, expired or revoked): sign in again."
+                .to_owned(),
+        )),
+    }
+}
+
+/// Sign out
+///
+/// Revokes the session the refresh token belongs to (every token of it). Always 204, whether or
+/// not the token was known.
+#[utoipa::path(
+    tag = "accounts",
+    operation_id = "logout",
+    request_body = RefreshRequest,
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 422, description = "Not a refresh token (too long)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/logout")]
+pub async fn logout(
+    pool: web::Data<Pool>,
+    body: Json<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let presented = refresh_token_field(body.0)?;
+    let mut conn = db::connection(&pool).await?;
+    queries::revoke_family_of(&mut conn, &tokens::hash_refresh_token(&presented))
+        .await
+        .map_err(db::query_failed("revoking a session"))?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Who am I
+///
+/// The signed-in user and the organizations they belong to.
+#[utoipa::path(
+    tag = "accounts",
+    operation_id = "me",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The signed-in user", body = MeView),
+        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/me")]
+pub async fn me(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
+    let mut conn = db::connection(&pool).await?;
+    let user = queries::find_user(&mut conn, caller.user_id)
+        .await
+        .map_err(db::query_failed("loading the signed-in user"))?
+        .ok_or_else(|| ApiError::Unauthorized("This account no longer exists.".to_owned()))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(MeView {
+            user: user.into(),
+            memberships: Vec::new(),
+        }))
+}
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(register)
+        .service(login)
+        .service(refresh)
+        .service(logout)
+        .service(me);
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::account::{DisplayName, Email};
+
+    /// The patterns in the OpenAPI document are the domain's own rules, word for word.
+    #[test]
+    fn documented_patterns_are_the_domain_rules() {
+        let api = serde_json::to_value(crate::http::api_doc()).unwrap();
+        let register = &api["components"]["schemas"]["RegisterRequest"]["properties"];
+        assert_eq!(register["email"]["pattern"], Email::PATTERN);
+        assert_eq!(register["display_name"]["pattern"], DisplayName::PATTERN);
+    }
+}
