@@ -42,7 +42,7 @@ enum ModeratorCommand {
         email: String,
     },
     /// Take moderator rights away (access tokens already issued keep them until they expire,
-    /// 15 minutes at most).
+    /// about 15 minutes at most).
     Remove {
         /// Email of an existing account.
         email: String,
@@ -131,7 +131,7 @@ async fn moderator_command(email: &str, grant: bool) -> Result<(), String> {
         );
     } else {
         println!(
-            "{} is no longer a moderator (tokens already issued expire within 15 minutes).",
+            "{} is no longer a moderator (access tokens already issued keep it until they expire, within about 15 minutes).",
             email.as_str()
         );
     }

@@ -7,7 +7,10 @@ use crate::config::{LogConfig, LogFormat};
 
 /// Installs the global subscriber. A second call (tests) is a no-op.
 pub fn init(config: &LogConfig) {
-    let filter = EnvFilter::try_new(&config.filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    // tokio-postgres logs every statement's parameters at debug level (emails, password
+    // hashes): never below info, whatever RUST_LOG says.
+    let filter = EnvFilter::try_new(format!("{},tokio_postgres=info", config.filter))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -13,28 +13,38 @@ CREATE TABLE users (
     updated_at    timestamptz NOT NULL DEFAULT now()
 );
 
--- Refresh tokens are stored only as SHA-256 hashes. Each login starts a family; every refresh
--- marks the presented token used and adds the next one to the family. Presenting a used token
--- again means it was copied: the whole family is revoked.
-CREATE TABLE refresh_tokens (
+-- A session: one sign-in and the chain of refresh tokens it rotates through. Revoking the
+-- family (sign-out, or a used token presented again, i.e. copied) ends every token of it.
+-- Rotation and revocation both lock this row, so neither can miss a token the other is
+-- creating. A family also ends `expires_at` after sign-in, however often it is refreshed.
+CREATE TABLE refresh_families (
     id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     user_id     uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    family_id   uuid NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    expires_at  timestamptz NOT NULL,
+    revoked_at  timestamptz
+);
+CREATE INDEX refresh_families_user_id_idx ON refresh_families (user_id);
+
+-- Refresh tokens are stored only as SHA-256 hashes. Every refresh marks the presented token
+-- used and adds the next one to its family.
+CREATE TABLE refresh_tokens (
+    id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    family_id   uuid NOT NULL REFERENCES refresh_families (id) ON DELETE CASCADE,
     token_hash  bytea NOT NULL UNIQUE CHECK (length(token_hash) = 32),
     created_at  timestamptz NOT NULL DEFAULT now(),
     expires_at  timestamptz NOT NULL,
-    used_at     timestamptz,
-    revoked_at  timestamptz
+    used_at     timestamptz
 );
 CREATE INDEX refresh_tokens_family_id_idx ON refresh_tokens (family_id);
-CREATE INDEX refresh_tokens_user_id_idx ON refresh_tokens (user_id);
 
--- Failed sign-ins, for throttling per account and per client address. Keys are SHA-256 hashes
--- (of the normalised email, of the address): the table needs to count, not to know who.
--- Rows older than the throttling window are deleted as new failures arrive.
+-- Throttling counters: failed sign-ins per account, per account and address, per address, and
+-- registrations per address. Keys are SHA-256 hashes (of the normalised email, the address
+-- or both), not the values themselves. Rows older than the window are deleted as new ones
+-- arrive.
 CREATE TABLE login_failures (
     id        bigserial PRIMARY KEY,
-    scope     text NOT NULL CHECK (scope IN ('account', 'address')),
+    scope     text NOT NULL CHECK (scope IN ('account', 'account_address', 'address', 'registration')),
     key_hash  bytea NOT NULL,
     failed_at timestamptz NOT NULL DEFAULT now()
 );

@@ -15,6 +15,8 @@ pub const ISSUER: &str = "diaspora-directory";
 pub const AUDIENCE: &str = "diaspora-directory-api";
 pub const ACCESS_TTL: Duration = Duration::from_secs(15 * 60);
 pub const REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+/// A session ends this long after sign-in, however often it is refreshed.
+pub const SESSION_MAX_AGE: Duration = Duration::from_secs(90 * 24 * 3600);
 
 /// What an access token says about its holder.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

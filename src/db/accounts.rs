@@ -6,7 +6,7 @@ use diesel::result::{DatabaseErrorKind, Error};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::schema::{login_failures, refresh_tokens, users};
+use super::schema::{login_failures, refresh_families, refresh_tokens, users};
 use crate::domain::account::{DisplayName, Email, User};
 
 #[derive(Queryable, Selectable)]
@@ -103,33 +103,36 @@ pub async fn set_moderator(
         .map(|n| n == 1)
 }
 
-/// Starts a refresh-token family (a sign-in) with its first token.
+/// Starts a session (a refresh-token family) with its first token.
 pub async fn start_refresh_family(
     conn: &mut AsyncPgConnection,
     user_id: Uuid,
     token_hash: &[u8; 32],
-    expires_at: DateTime<Utc>,
+    token_expires_at: DateTime<Utc>,
+    family_expires_at: DateTime<Utc>,
 ) -> QueryResult<()> {
-    diesel::insert_into(refresh_tokens::table)
-        .values((
-            refresh_tokens::user_id.eq(user_id),
-            refresh_tokens::family_id.eq(Uuid::new_v4()),
-            refresh_tokens::token_hash.eq(token_hash.as_slice()),
-            refresh_tokens::expires_at.eq(expires_at),
-        ))
-        .execute(conn)
-        .await
-        .map(|_| ())
+    let token_hash = token_hash.to_vec();
+    conn.transaction(async move |conn| {
+        let family_id: Uuid = diesel::insert_into(refresh_families::table)
+            .values((
+                refresh_families::user_id.eq(user_id),
+                refresh_families::expires_at.eq(family_expires_at),
+            ))
+            .returning(refresh_families::id)
+            .get_result(conn)
+            .await?;
+        diesel::insert_into(refresh_tokens::table)
+            .values((
+                refresh_tokens::family_id.eq(family_id),
+                refresh_tokens::token_hash.eq(&token_hash),
+                refresh_tokens::expires_at.eq(token_expires_at.min(family_expires_at)),
+            ))
+            .execute(conn)
+            .await
+            .map(|_| ())
+    })
+    .await
 }
-
-/// (user, family, expires_at, used_at, revoked_at) of a stored refresh token.
-type TokenState = (
-    Uuid,
-    Uuid,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-    Option<DateTime<Utc>>,
-);
 
 /// What presenting a refresh token led to.
 #[derive(Debug, PartialEq, Eq)]
@@ -138,12 +141,13 @@ pub enum Rotation {
     Rotated { user: User },
     /// The token had been used before: it was copied. Its whole family is now revoked.
     Reused,
-    /// Unknown, expired or revoked.
+    /// Unknown, expired, or of a revoked or expired session.
     Invalid,
 }
 
-/// Rotates the token whose hash is `presented` to `next`, atomically: of two concurrent uses
-/// of one token, exactly one rotates and the other revokes the family.
+/// Rotates the token whose hash is `presented` to `next`. Both this and revocation lock the
+/// family row first, so they serialise: of two concurrent uses of one token exactly one rotates
+/// (the other revokes the family), and a sign-out racing a refresh also ends the new token.
 pub async fn rotate_refresh_token(
     conn: &mut AsyncPgConnection,
     presented: &[u8; 32],
@@ -153,28 +157,43 @@ pub async fn rotate_refresh_token(
     let presented = presented.to_vec();
     let next = next.to_vec();
     conn.transaction(async move |conn| {
-        let row: Option<TokenState> = refresh_tokens::table
+        let family_id: Option<Uuid> = refresh_tokens::table
             .filter(refresh_tokens::token_hash.eq(&presented))
-            .select((
-                refresh_tokens::user_id,
-                refresh_tokens::family_id,
-                refresh_tokens::expires_at,
-                refresh_tokens::used_at,
-                refresh_tokens::revoked_at,
-            ))
-            .for_update()
+            .select(refresh_tokens::family_id)
             .first(conn)
             .await
             .optional()?;
-        let Some((user_id, family_id, expires_at, used_at, revoked_at)) = row else {
+        let Some(family_id) = family_id else {
             return Ok(Rotation::Invalid);
         };
-        if revoked_at.is_some() || expires_at <= Utc::now() {
+        let family: FamilyState = refresh_families::table
+            .find(family_id)
+            .select((
+                refresh_families::user_id,
+                refresh_families::expires_at,
+                refresh_families::revoked_at,
+            ))
+            .for_update()
+            .first(conn)
+            .await?;
+        let (user_id, family_expires_at, family_revoked_at) = family;
+        if family_revoked_at.is_some() {
             return Ok(Rotation::Invalid);
         }
+        // Read under the family lock: a concurrent rotation has committed or not started.
+        let (expires_at, used_at): (DateTime<Utc>, Option<DateTime<Utc>>) = refresh_tokens::table
+            .filter(refresh_tokens::token_hash.eq(&presented))
+            .select((refresh_tokens::expires_at, refresh_tokens::used_at))
+            .first(conn)
+            .await?;
+        // A used token is a copy even when it has expired since: check that first.
         if used_at.is_some() {
             revoke_family(conn, family_id).await?;
             return Ok(Rotation::Reused);
+        }
+        let now = Utc::now();
+        if expires_at <= now || family_expires_at <= now {
+            return Ok(Rotation::Invalid);
         }
         diesel::update(refresh_tokens::table.filter(refresh_tokens::token_hash.eq(&presented)))
             .set(refresh_tokens::used_at.eq(diesel::dsl::now))
@@ -182,10 +201,9 @@ pub async fn rotate_refresh_token(
             .await?;
         diesel::insert_into(refresh_tokens::table)
             .values((
-                refresh_tokens::user_id.eq(user_id),
                 refresh_tokens::family_id.eq(family_id),
                 refresh_tokens::token_hash.eq(&next),
-                refresh_tokens::expires_at.eq(next_expires_at),
+                refresh_tokens::expires_at.eq(next_expires_at.min(family_expires_at)),
             ))
             .execute(conn)
             .await?;
@@ -199,19 +217,22 @@ pub async fn rotate_refresh_token(
     .await
 }
 
+/// (user, expires_at, revoked_at) of a session.
+type FamilyState = (Uuid, DateTime<Utc>, Option<DateTime<Utc>>);
+
 async fn revoke_family(conn: &mut AsyncPgConnection, family_id: Uuid) -> QueryResult<usize> {
     diesel::update(
-        refresh_tokens::table
-            .filter(refresh_tokens::family_id.eq(family_id))
-            .filter(refresh_tokens::revoked_at.is_null()),
+        refresh_families::table
+            .find(family_id)
+            .filter(refresh_families::revoked_at.is_null()),
     )
-    .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
+    .set(refresh_families::revoked_at.eq(diesel::dsl::now))
     .execute(conn)
     .await
 }
 
-/// Revokes the family of the token whose hash is `presented` (sign-out). False when no token
-/// has this hash.
+/// Revokes the session the token whose hash is `presented` belongs to (sign-out). False when no
+/// token has this hash.
 pub async fn revoke_family_of(
     conn: &mut AsyncPgConnection,
     presented: &[u8; 32],
@@ -231,15 +252,23 @@ pub async fn revoke_family_of(
 /// Which counter a sign-in failure goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureScope {
+    /// Failed sign-ins for one email, from anywhere.
     Account,
+    /// Failed sign-ins for one email from one address.
+    AccountAddress,
+    /// Failed sign-ins from one address, for any email.
     Address,
+    /// Registrations from one address (attempts, not failures).
+    Registration,
 }
 
 impl FailureScope {
     fn as_str(self) -> &'static str {
         match self {
             FailureScope::Account => "account",
+            FailureScope::AccountAddress => "account_address",
             FailureScope::Address => "address",
+            FailureScope::Registration => "registration",
         }
     }
 }

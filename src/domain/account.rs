@@ -23,6 +23,10 @@ impl Email {
         if email.is_empty() {
             return Err("is required".to_owned());
         }
+        // Lower-casing can lengthen text ('İ' becomes two characters).
+        if email.chars().count() > Self::MAX_LEN {
+            return Err(format!("must be at most {} characters", Self::MAX_LEN));
+        }
         let allowed = |c: char| !(c.is_whitespace() || c.is_control() || c == '@');
         let valid = match email.split_once('@') {
             Some((local, domain)) => {
@@ -112,15 +116,35 @@ impl DisplayName {
     }
 }
 
-/// Sign-in throttling: how many failures, within what window, before a 429.
+/// Sign-in and sign-up throttling: how many attempts, within what window, before a 429.
 pub mod throttle {
+    use std::net::IpAddr;
     use std::time::Duration;
 
     pub const WINDOW: Duration = Duration::from_secs(15 * 60);
-    /// Failures for one account (whether or not it exists) within [`WINDOW`].
-    pub const MAX_PER_ACCOUNT: i64 = 5;
-    /// Failures from one client address within [`WINDOW`]: more, since offices share addresses.
+    /// Failures for one account (existing or not) from one address. The tight limit: guessing
+    /// one person's password from one place.
+    pub const MAX_PER_ACCOUNT_ADDRESS: i64 = 5;
+    /// Failures for one account from anywhere: loose, so that a stranger cannot lock someone
+    /// out with a handful of requests, but a distributed guess still stops.
+    pub const MAX_PER_ACCOUNT: i64 = 50;
+    /// Failures from one address for any account: password spraying. Offices and carrier NATs
+    /// share addresses, hence more than per account.
     pub const MAX_PER_ADDRESS: i64 = 30;
+    /// Registrations from one address.
+    pub const MAX_REGISTRATIONS_PER_ADDRESS: i64 = 20;
+
+    /// The address as throttling sees it: an IPv4 address, or the /64 of an IPv6 one (one
+    /// subscriber's usual allocation, so that cycling through it does not reset the count).
+    pub fn address_key(ip: IpAddr) -> String {
+        match ip.to_canonical() {
+            IpAddr::V4(v4) => v4.to_string(),
+            IpAddr::V6(v6) => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -152,6 +176,27 @@ mod tests {
             format!("{:?}", Email::parse("a@x.org").unwrap()),
             "Email(***)"
         );
+    }
+
+    #[test]
+    fn throttling_keys_ipv6_by_its_64_and_unmaps_ipv4() {
+        use std::net::IpAddr;
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::2".parse().unwrap();
+        assert_eq!(throttle::address_key(a), throttle::address_key(b));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(throttle::address_key(mapped), "192.0.2.7");
+        assert_ne!(
+            throttle::address_key("192.0.2.7".parse().unwrap()),
+            throttle::address_key("192.0.2.8".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn lower_casing_cannot_push_an_email_past_the_limit() {
+        let raw = format!("{}@x.org", "İ".repeat(240));
+        assert!(raw.chars().count() <= Email::MAX_LEN);
+        assert!(Email::parse(&raw).is_err());
     }
 
     #[test]

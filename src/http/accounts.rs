@@ -12,7 +12,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::extract::Json;
 use super::problem::Problem;
-use crate::auth::tokens::{self, ACCESS_TTL, REFRESH_TTL};
+use crate::auth::tokens::{self, ACCESS_TTL, REFRESH_TTL, SESSION_MAX_AGE};
 use crate::db::accounts::{self as queries, CreateUserError, FailureScope, Rotation};
 use crate::db::{self, Pool};
 use crate::domain::account::{DisplayName, Email, NewPassword, User, throttle};
@@ -23,7 +23,8 @@ const MAX_REFRESH_TOKEN_LEN: usize = 128;
 /// A password longer than this cannot be right (the contract caps new ones at 128).
 const MAX_LOGIN_PASSWORD_LEN: usize = 1024;
 
-#[derive(Debug, Deserialize, ToSchema)]
+// No Debug: these carry passwords and tokens, which must never be printed.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// Trimmed and lower-cased; unique.
@@ -85,7 +86,7 @@ pub struct MeView {
     pub memberships: Vec<MembershipView>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// Any string: one that is no email address simply matches no account (401).
@@ -95,7 +96,7 @@ pub struct LoginRequest {
     pub password: String,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     #[schema(max_length = 128)]
@@ -104,7 +105,7 @@ pub struct RefreshRequest {
 
 /// A token pair. Send the access token as `Authorization: Bearer <access_token>`; trade the
 /// refresh token (once: it rotates) for a new pair before the access token expires.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema)]
 pub struct TokenResponse {
     pub access_token: String,
     /// Always `Bearer`.
@@ -137,17 +138,71 @@ fn token_pair(state: &AppState, user: &User, refresh_token: String) -> TokenResp
     }
 }
 
-fn refresh_expiry() -> DateTime<Utc> {
-    Utc::now() + chrono::Duration::seconds(REFRESH_TTL.as_secs() as i64)
+fn from_now(d: std::time::Duration) -> DateTime<Utc> {
+    Utc::now() + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::zero())
 }
 
-/// Runs CPU-heavy work (Argon2) on the blocking pool, off the async executor.
-async fn blocking<T: Send + 'static>(
+/// How long a request waits for a hashing slot before it gets a 503.
+const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs Argon2 work on the blocking pool, off the async executor, at most
+/// `AppState::hashing`'s permits at a time: each hash takes tens of MiB, and an unbounded
+/// number of them would exhaust memory under a flood of sign-ins.
+async fn hashing<T: Send + 'static>(
+    state: &AppState,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, ApiError> {
-    web::block(f)
+    let permit = tokio::time::timeout(HASHING_WAIT, state.hashing.clone().acquire_owned())
         .await
-        .map_err(|e| ApiError::internal("running a blocking task", e))
+        .map_err(|_| ApiError::unavailable("waiting for a password-hashing slot", "busy"))?
+        .map_err(|e| ApiError::internal("password-hashing semaphore", e))?;
+    let out = web::block(f)
+        .await
+        .map_err(|e| ApiError::internal("running a blocking task", e));
+    drop(permit);
+    out
+}
+
+/// Refuses with 429 when any of `limits` (scope, key, maximum) is reached within the window;
+/// `Retry-After` is when the last of them frees up.
+async fn enforce_limits(
+    conn: &mut crate::db::Connection,
+    limits: &[(FailureScope, &[u8; 32], i64)],
+    what: &str,
+) -> Result<(), ApiError> {
+    let window =
+        chrono::Duration::from_std(throttle::WINDOW).unwrap_or(chrono::Duration::minutes(15));
+    let now = Utc::now();
+    let mut wait_ms: i64 = 0;
+    for (scope, key, max) in limits {
+        let (count, oldest) = queries::recent_failures(conn, *scope, key, now - window)
+            .await
+            .map_err(db::query_failed("counting attempts"))?;
+        if count >= *max {
+            let free_at = oldest.unwrap_or(now) + window;
+            wait_ms = wait_ms.max((free_at - now).num_milliseconds());
+            tracing::warn!(?scope, "{what} throttled");
+        }
+    }
+    if wait_ms == 0 {
+        return Ok(());
+    }
+    let retry_after_secs = ((wait_ms + 999) / 1000).max(1) as u64;
+    Err(ApiError::RateLimited {
+        detail: format!("Too many {what} attempts; try again in {retry_after_secs} seconds."),
+        retry_after_secs,
+    })
+}
+
+fn window_start() -> DateTime<Utc> {
+    Utc::now()
+        - chrono::Duration::from_std(throttle::WINDOW).unwrap_or(chrono::Duration::minutes(15))
+}
+
+fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| throttle::address_key(a.ip()))
+        .unwrap_or_default()
 }
 
 /// Register
@@ -161,10 +216,12 @@ async fn blocking<T: Send + 'static>(
         (status = 201, description = "The account", body = UserView),
         (status = 409, description = "An account with this email exists", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many registrations from this address; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/register")]
 pub async fn register(
+    req: HttpRequest,
     state: web::Data<AppState>,
     pool: web::Data<Pool>,
     body: Json<RegisterRequest>,
@@ -184,8 +241,30 @@ pub async fn register(
             errors,
         ));
     };
+    let address_key = sha256(&client_address(&req));
+    {
+        let mut conn = db::connection(&pool).await?;
+        enforce_limits(
+            &mut conn,
+            &[(
+                FailureScope::Registration,
+                &address_key,
+                throttle::MAX_REGISTRATIONS_PER_ADDRESS,
+            )],
+            "registration",
+        )
+        .await?;
+        queries::record_failure(
+            &mut conn,
+            FailureScope::Registration,
+            &address_key,
+            window_start(),
+        )
+        .await
+        .map_err(db::query_failed("recording a registration attempt"))?;
+    }
     let passwords = state.passwords.clone();
-    let hash = blocking(move || passwords.hash(password.expose()))
+    let hash = hashing(&state, move || passwords.hash(password.expose()))
         .await?
         .map_err(|e| ApiError::internal("hashing a password", e.to_string()))?;
     let mut conn = db::connection(&pool).await?;
@@ -226,8 +305,8 @@ fn invalid_credentials() -> ApiError {
 /// Sign in
 ///
 /// Exchanges an email and password for a token pair. A wrong email and a wrong password get the
-/// same answer. After repeated failures for one account, or from one address, further attempts
-/// get 429 with `Retry-After` until the window passes.
+/// same answer. After repeated failures (5 for one account from one address, 50 for one account,
+/// 30 from one address, within 15 minutes) further attempts get 429 with `Retry-After`.
 #[utoipa::path(
     tag = "accounts",
     operation_id = "login",
@@ -253,17 +332,16 @@ pub async fn login(
         || body.email.trim().to_lowercase(),
         |e| e.as_str().to_owned(),
     );
+    let address = client_address(&req);
     let account_key = sha256(&normalised);
-    let address = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let pair_key = sha256(&format!("{normalised}\n{address}"));
     let address_key = sha256(&address);
-
-    let mut conn = db::connection(&pool).await?;
-    let window_start = Utc::now()
-        - chrono::Duration::from_std(throttle::WINDOW).unwrap_or(chrono::Duration::minutes(15));
-    for (scope, key, max) in [
+    let scopes = [
+        (
+            FailureScope::AccountAddress,
+            &pair_key,
+            throttle::MAX_PER_ACCOUNT_ADDRESS,
+        ),
         (
             FailureScope::Account,
             &account_key,
@@ -274,29 +352,18 @@ pub async fn login(
             &address_key,
             throttle::MAX_PER_ADDRESS,
         ),
-    ] {
-        let (count, oldest) = queries::recent_failures(&mut conn, scope, key, window_start)
-            .await
-            .map_err(db::query_failed("counting sign-in failures"))?;
-        if count >= max {
-            let free_at = oldest.unwrap_or_else(Utc::now)
-                + chrono::Duration::from_std(throttle::WINDOW).unwrap_or_default();
-            let retry_after_secs = (free_at - Utc::now()).num_seconds().max(1) as u64;
-            tracing::warn!(?scope, "sign-in throttled");
-            return Err(ApiError::RateLimited {
-                detail: format!(
-                    "Too many failed sign-ins; try again in {retry_after_secs} seconds."
-                ),
-                retry_after_secs,
-            });
-        }
-    }
+    ];
 
-    let found = match &email {
-        Some(email) => queries::find_credentials(&mut conn, email)
-            .await
-            .map_err(db::query_failed("looking up an account"))?,
-        None => None,
+    let found = {
+        let mut conn = db::connection(&pool).await?;
+        enforce_limits(&mut conn, &scopes, "sign-in").await?;
+        match &email {
+            Some(email) => queries::find_credentials(&mut conn, email)
+                .await
+                .map_err(db::query_failed("looking up an account"))?,
+            None => None,
+        }
+        // The connection goes back to the pool while Argon2 runs.
     };
     let (user, hash) = match found {
         Some((user, hash)) => (Some(user), Some(hash)),
@@ -304,18 +371,16 @@ pub async fn login(
     };
     let password = body.password;
     let passwords = state.passwords.clone();
-    let verified = blocking(move || {
+    let verified = hashing(&state, move || {
         password.len() <= MAX_LOGIN_PASSWORD_LEN && passwords.verify(&password, hash.as_deref())
     })
     .await?;
+    let mut conn = db::connection(&pool).await?;
     let user = match (verified, user) {
         (true, Some(user)) => user,
         _ => {
-            for (scope, key) in [
-                (FailureScope::Account, &account_key),
-                (FailureScope::Address, &address_key),
-            ] {
-                queries::record_failure(&mut conn, scope, key, window_start)
+            for (scope, key, _) in &scopes {
+                queries::record_failure(&mut conn, *scope, key, window_start())
                     .await
                     .map_err(db::query_failed("recording a sign-in failure"))?;
             }
@@ -323,13 +388,24 @@ pub async fn login(
             return Err(invalid_credentials());
         }
     };
-    queries::clear_failures(&mut conn, FailureScope::Account, &account_key)
-        .await
-        .map_err(db::query_failed("clearing sign-in failures"))?;
+    for (scope, key) in [
+        (FailureScope::AccountAddress, &pair_key),
+        (FailureScope::Account, &account_key),
+    ] {
+        queries::clear_failures(&mut conn, scope, key)
+            .await
+            .map_err(db::query_failed("clearing sign-in failures"))?;
+    }
     let (refresh_token, refresh_hash) = tokens::new_refresh_token();
-    queries::start_refresh_family(&mut conn, user.id, &refresh_hash, refresh_expiry())
-        .await
-        .map_err(db::query_failed("starting a session"))?;
+    queries::start_refresh_family(
+        &mut conn,
+        user.id,
+        &refresh_hash,
+        from_now(REFRESH_TTL),
+        from_now(SESSION_MAX_AGE),
+    )
+    .await
+    .map_err(db::query_failed("starting a session"))?;
     tracing::info!(user_id = %user.id, "signed in");
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -363,7 +439,7 @@ pub async fn refresh(
         &mut conn,
         &tokens::hash_refresh_token(&presented),
         &next_hash,
-        refresh_expiry(),
+        from_now(REFRESH_TTL),
     )
     .await
     .map_err(db::query_failed("rotating a refresh token"))?;

@@ -269,6 +269,8 @@ pub struct AppState {
     pub cors_allowed_origins: Arc<Vec<String>>,
     pub access_tokens: AccessTokens,
     pub passwords: Passwords,
+    /// Password hashes in flight at once (see `accounts::hashing`).
+    pub hashing: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -281,6 +283,9 @@ impl AppState {
             cors_allowed_origins: Arc::new(config.http.cors_allowed_origins.clone()),
             access_tokens: AccessTokens::new(config.jwt.secret.expose_secret().as_bytes()),
             passwords: Passwords::new(&config.argon2)?,
+            hashing: Arc::new(tokio::sync::Semaphore::new(
+                2 * std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
         })
     }
 }

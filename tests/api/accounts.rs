@@ -243,6 +243,62 @@ async fn repeated_failures_for_an_account_are_throttled_even_for_the_right_passw
     // Other accounts from the same address are not locked out by these 10 failures.
     app.register("bystander@example.org").await;
     app.login("bystander@example.org").await;
+    // Nor is the owner, signing in from elsewhere: a stranger cannot lock someone out.
+    let elsewhere = reqwest::Client::builder()
+        .local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let res = elsewhere
+        .post(app.url("/v1/auth/login"))
+        .json(&json!({"email": " TARGET@example.org", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "the owner from another address");
+}
+
+#[tokio::test]
+async fn the_account_throttle_counts_case_and_whitespace_variants_together() {
+    let app = TestApp::spawn().await;
+    app.register("variant@example.org").await;
+    for email in [
+        "variant@example.org",
+        "VARIANT@example.org",
+        " variant@EXAMPLE.org",
+        "Variant@Example.Org ",
+        "variant@example.ORG",
+    ] {
+        let res = app
+            .post_json(
+                "/v1/auth/login",
+                &json!({"email": email, "password": "guess guess guess"}),
+            )
+            .await;
+        assert_eq!(res.status(), 401);
+    }
+    let res = app
+        .post_json(
+            "/v1/auth/login",
+            &json!({"email": "variant@example.org", "password": PASSWORD}),
+        )
+        .await;
+    assert_problem(res, 429, "rate_limited").await;
+}
+
+#[tokio::test]
+async fn registrations_from_one_address_are_throttled() {
+    let app = TestApp::spawn().await;
+    for i in 0..20 {
+        app.register(&format!("bulk{i}@example.org")).await;
+    }
+    let res = app
+        .post_json(
+            "/v1/auth/register",
+            &json!({"email": "bulk-last@example.org", "password": PASSWORD, "display_name": "Bulk"}),
+        )
+        .await;
+    assert!(res.headers().contains_key("retry-after"));
+    assert_problem(res, 429, "rate_limited").await;
 }
 
 #[tokio::test]
@@ -325,6 +381,22 @@ async fn tampered_expired_foreign_and_unsigned_tokens_are_401() {
             "wrong audience",
             sign(
                 &json!({"sub": user["id"], "iat": now(), "exp": now() + 600, "iss": ISSUER, "aud": "someone-else"}),
+                Algorithm::HS256,
+                secret,
+            ),
+        ),
+        (
+            "wrong issuer",
+            sign(
+                &json!({"sub": user["id"], "iat": now(), "exp": now() + 600, "iss": "someone-else", "aud": AUDIENCE}),
+                Algorithm::HS256,
+                secret,
+            ),
+        ),
+        (
+            "no subject",
+            sign(
+                &json!({"iat": now(), "exp": now() + 600, "iss": ISSUER, "aud": AUDIENCE}),
                 Algorithm::HS256,
                 secret,
             ),
@@ -423,6 +495,16 @@ async fn logout_revokes_the_session() {
         .await;
     assert_eq!(res.status(), 204);
     assert_problem(refresh(&app, token).await, 401, "unauthorized").await;
+    // Signing out with an older token of the session ends the newest one too.
+    let pair = app.login("bye@example.org").await;
+    let old = pair["refresh_token"].as_str().unwrap().to_owned();
+    let newer: Value = refresh(&app, &old).await.json().await.unwrap();
+    let newest = newer["refresh_token"].as_str().unwrap();
+    let res = app
+        .post_json("/v1/auth/logout", &json!({"refresh_token": old}))
+        .await;
+    assert_eq!(res.status(), 204);
+    assert_problem(refresh(&app, newest).await, 401, "unauthorized").await;
     // Unknown tokens sign out quietly too.
     let res = app
         .post_json("/v1/auth/logout", &json!({"refresh_token": "unknown"}))
