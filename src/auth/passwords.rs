@@ -48,6 +48,21 @@ impl Passwords {
             .to_string())
     }
 
+    /// Whether `stored` was made with other parameters than the configured ones (or is not an
+    /// Argon2id hash at all).
+    pub fn needs_rehash(&self, stored: &str) -> bool {
+        let Ok(parsed) = PasswordHash::new(stored) else {
+            return true;
+        };
+        let Ok(params) = Params::try_from(&parsed) else {
+            return true;
+        };
+        parsed.algorithm != Algorithm::Argon2id.ident()
+            || params.m_cost() != self.params.m_cost()
+            || params.t_cost() != self.params.t_cost()
+            || params.p_cost() != self.params.p_cost()
+    }
+
     /// Whether `password` matches `stored`. With no stored hash (no such account) it still does
     /// the same work, against the dummy hash, and answers false.
     pub fn verify(&self, password: &str, stored: Option<&str>) -> bool {
@@ -108,5 +123,8 @@ mod tests {
         })
         .unwrap();
         assert!(stronger.verify("correct horse battery", Some(&old)));
+        assert!(stronger.needs_rehash(&old));
+        assert!(!cheap().needs_rehash(&old));
+        assert!(cheap().needs_rehash("not a hash"));
     }
 }

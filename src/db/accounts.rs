@@ -87,6 +87,21 @@ pub async fn find_credentials(
         .map(|r| r.map(|(u, h)| (User::from(u), h)))
 }
 
+pub async fn set_password_hash(
+    conn: &mut AsyncPgConnection,
+    user_id: Uuid,
+    password_hash: &str,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(user_id))
+        .set((
+            users::password_hash.eq(password_hash),
+            users::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
 /// Grants or revokes moderator rights; false when no account has this email.
 pub async fn set_moderator(
     conn: &mut AsyncPgConnection,
@@ -113,6 +128,14 @@ pub async fn start_refresh_family(
 ) -> QueryResult<()> {
     let token_hash = token_hash.to_vec();
     conn.transaction(async move |conn| {
+        // Expired sessions of this user (and their tokens, by cascade) are of no more use.
+        diesel::delete(
+            refresh_families::table
+                .filter(refresh_families::user_id.eq(user_id))
+                .filter(refresh_families::expires_at.lt(diesel::dsl::now)),
+        )
+        .execute(conn)
+        .await?;
         let family_id: Uuid = diesel::insert_into(refresh_families::table)
             .values((
                 refresh_families::user_id.eq(user_id),

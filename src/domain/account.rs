@@ -13,7 +13,7 @@ impl Email {
     /// The rule, as the OpenAPI schema states it: optional surrounding whitespace, a local
     /// part, `@`, and at least two non-empty dot-separated labels; no whitespace or control
     /// characters inside.
-    pub const PATTERN: &'static str = r"^\s*[^@\s\u0000-\u001F\u007F-\u009F]+@[^@.\s\u0000-\u001F\u007F-\u009F]+(\.[^@.\s\u0000-\u001F\u007F-\u009F]+)+\s*$";
+    pub const PATTERN: &'static str = r"^[\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^@\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000-\u001F\u007F-\u009F\u00AD\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]+@[^@.\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000-\u001F\u007F-\u009F\u00AD\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]+(\.[^@.\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000-\u001F\u007F-\u009F\u00AD\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]+)+[\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$";
 
     pub fn parse(raw: &str) -> Result<Self, String> {
         if raw.chars().count() > Self::MAX_LEN {
@@ -27,7 +27,7 @@ impl Email {
         if email.chars().count() > Self::MAX_LEN {
             return Err(format!("must be at most {} characters", Self::MAX_LEN));
         }
-        let allowed = |c: char| !(c.is_whitespace() || c.is_control() || c == '@');
+        let allowed = |c: char| !(c.is_whitespace() || is_hidden(c) || c == '@');
         let valid = match email.split_once('@') {
             Some((local, domain)) => {
                 !local.is_empty()
@@ -55,6 +55,16 @@ impl fmt::Debug for Email {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Email(***)")
     }
+}
+
+/// Control characters, and the invisible formatting ones (soft hyphen, zero-width spaces and
+/// joiners, bidirectional overrides, the byte-order mark...) that make two names look alike.
+/// The same set as the `\u0000-...\uFEFF` class of the OpenAPI patterns.
+pub fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{AD}' | '\u{61C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// A new password: 12 to 128 characters (the contract). Never printed.
@@ -94,15 +104,15 @@ impl DisplayName {
     pub const MAX_CHARS: usize = 100;
 
     /// At least one visible character, no control characters (the OpenAPI schema's pattern).
-    pub const PATTERN: &'static str = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$";
+    pub const PATTERN: &'static str = r"^[^\u0000-\u001F\u007F-\u009F\u00AD\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]*[^\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000-\u001F\u007F-\u009F\u00AD\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF][^\u0000-\u001F\u007F-\u009F\u00AD\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]*$";
 
     /// Limits apply to the text as sent; the stored name is trimmed.
     pub fn parse(raw: &str) -> Result<Self, String> {
         if raw.chars().count() > Self::MAX_CHARS {
             return Err(format!("must be at most {} characters", Self::MAX_CHARS));
         }
-        if raw.chars().any(char::is_control) {
-            return Err("must not contain control characters".to_owned());
+        if raw.chars().any(is_hidden) {
+            return Err("must not contain control or invisible formatting characters".to_owned());
         }
         let name = raw.trim();
         if name.is_empty() {
@@ -216,6 +226,11 @@ mod tests {
         assert!(DisplayName::parse("   ").is_err());
         assert!(DisplayName::parse(&"x".repeat(101)).is_err());
         assert!(DisplayName::parse("a\u{7}b").is_err());
+        for hidden in ["Ma\u{200B}rie", "\u{FEFF}Marie", "Marie\u{202E}", "\u{AD}"] {
+            assert!(DisplayName::parse(hidden).is_err(), "{hidden:?}");
+        }
+        assert!(Email::parse("ma\u{200B}rie@example.org").is_err());
+        assert!(Email::parse("\u{FEFF}marie@example.org").is_err());
     }
 }
 

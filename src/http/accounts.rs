@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -31,7 +32,7 @@ pub struct RegisterRequest {
     #[schema(
         example = "marie@diaspora-sante.org",
         max_length = 254,
-        pattern = r"^\s*[^@\s\u0000-\u001F\u007F-\u009F]+@[^@.\s\u0000-\u001F\u007F-\u009F]+(\.[^@.\s\u0000-\u001F\u007F-\u009F]+)+\s*$"
+        pattern = r"^[\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^@\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000-\u001F\u007F-\u009F\u00AD\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]+@[^@.\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000-\u001F\u007F-\u009F\u00AD\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]+(\.[^@.\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000-\u001F\u007F-\u009F\u00AD\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]+)+[\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
     )]
     pub email: String,
     /// 12 to 128 characters.
@@ -41,7 +42,7 @@ pub struct RegisterRequest {
         example = "Marie Joseph",
         min_length = 1,
         max_length = 100,
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F\u00AD\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]*[^\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000-\u001F\u007F-\u009F\u00AD\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF][^\u0000-\u001F\u007F-\u009F\u00AD\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]*$"
     )]
     pub display_name: String,
 }
@@ -241,7 +242,7 @@ pub async fn register(
             errors,
         ));
     };
-    let address_key = sha256(&client_address(&req));
+    let address_key = throttle_key(&state, &client_address(&req));
     {
         let mut conn = db::connection(&pool).await?;
         enforce_limits(
@@ -294,8 +295,14 @@ fn refresh_token_field(body: RefreshRequest) -> Result<String, ApiError> {
     Ok(body.refresh_token)
 }
 
-fn sha256(text: &str) -> [u8; 32] {
-    Sha256::digest(text.as_bytes()).into()
+/// A throttling key: a hash of the value keyed with a server secret, so that the table of
+/// counters cannot be reversed into emails and addresses by hashing guesses.
+fn throttle_key(state: &AppState, value: &str) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(&state.throttle_secret[..])
+        .chain_update(value.as_bytes())
+        .finalize()
+        .into()
 }
 
 fn invalid_credentials() -> ApiError {
@@ -333,9 +340,9 @@ pub async fn login(
         |e| e.as_str().to_owned(),
     );
     let address = client_address(&req);
-    let account_key = sha256(&normalised);
-    let pair_key = sha256(&format!("{normalised}\n{address}"));
-    let address_key = sha256(&address);
+    let account_key = throttle_key(&state, &format!("account\n{normalised}"));
+    let pair_key = throttle_key(&state, &format!("pair\n{normalised}\n{address}"));
+    let address_key = throttle_key(&state, &format!("address\n{address}"));
     let scopes = [
         (
             FailureScope::AccountAddress,
@@ -369,7 +376,9 @@ pub async fn login(
         Some((user, hash)) => (Some(user), Some(hash)),
         None => (None, None),
     };
+    let stored_hash = hash.clone();
     let password = body.password;
+    let password_for_rehash = password.clone();
     let passwords = state.passwords.clone();
     let verified = hashing(&state, move || {
         password.len() <= MAX_LOGIN_PASSWORD_LEN && passwords.verify(&password, hash.as_deref())
@@ -388,6 +397,17 @@ pub async fn login(
             return Err(invalid_credentials());
         }
     };
+    // A hash made at an older cost is upgraded while the password is at hand, so that every
+    // account's sign-in costs what an unknown email's does.
+    if stored_hash.is_some_and(|h| state.passwords.needs_rehash(&h)) {
+        let passwords = state.passwords.clone();
+        let password = password_for_rehash;
+        if let Ok(Ok(new_hash)) = hashing(&state, move || passwords.hash(&password)).await {
+            queries::set_password_hash(&mut conn, user.id, &new_hash)
+                .await
+                .map_err(db::query_failed("upgrading a password hash"))?;
+        }
+    }
     for (scope, key) in [
         (FailureScope::AccountAddress, &pair_key),
         (FailureScope::Account, &account_key),
@@ -533,5 +553,54 @@ mod tests {
         let register = &api["components"]["schemas"]["RegisterRequest"]["properties"];
         assert_eq!(register["email"]["pattern"], Email::PATTERN);
         assert_eq!(register["display_name"]["pattern"], DisplayName::PATTERN);
+    }
+
+    /// ...and they mean the same: the pattern matches exactly what the parser accepts.
+    #[test]
+    fn documented_patterns_accept_what_the_parsers_accept() {
+        let email = regex::Regex::new(Email::PATTERN).unwrap();
+        for input in [
+            "marie@example.org",
+            "  Marie@Example.ORG\t",
+            "a.b+c@sub.example.co",
+            "!#$%&'*+/=?^_`{|}~@x.org",
+            "nobody",
+            "a@b",
+            "a@x..org",
+            "a b@x.org",
+            "@x.org",
+            "a@x.org.",
+            "a@b@c.org",
+            "ma\u{200B}rie@example.org",
+            "\u{FEFF}marie@example.org",
+            "\u{85}marie@example.org",
+            "marie@example.org\u{3000}",
+            "ma\u{1}rie@example.org",
+        ] {
+            assert_eq!(
+                email.is_match(input),
+                Email::parse(input).is_ok(),
+                "email {input:?}"
+            );
+        }
+        let name = regex::Regex::new(DisplayName::PATTERN).unwrap();
+        for input in [
+            "Marie",
+            "  Marie Joseph ",
+            "Ñandú",
+            " ",
+            "\u{3000}",
+            "Ma\u{200B}rie",
+            "\u{FEFF}",
+            "a\tb",
+            "\u{85}Marie",
+            "",
+        ] {
+            assert_eq!(
+                name.is_match(input),
+                DisplayName::parse(input).is_ok(),
+                "display name {input:?}"
+            );
+        }
     }
 }

@@ -271,6 +271,8 @@ pub struct AppState {
     pub passwords: Passwords,
     /// Password hashes in flight at once (see `accounts::hashing`).
     pub hashing: Arc<tokio::sync::Semaphore>,
+    /// Keys the throttling counters' hashes (derived from `JWT_SECRET`).
+    pub throttle_secret: Arc<[u8]>,
 }
 
 impl AppState {
@@ -283,6 +285,14 @@ impl AppState {
             cors_allowed_origins: Arc::new(config.http.cors_allowed_origins.clone()),
             access_tokens: AccessTokens::new(config.jwt.secret.expose_secret().as_bytes()),
             passwords: Passwords::new(&config.argon2)?,
+            throttle_secret: {
+                use sha2::Digest;
+                let digest = sha2::Sha256::new()
+                    .chain_update(b"diaspora-directory throttle keys\n")
+                    .chain_update(config.jwt.secret.expose_secret().as_bytes())
+                    .finalize();
+                Arc::from(digest.as_slice())
+            },
             hashing: Arc::new(tokio::sync::Semaphore::new(
                 2 * std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),

@@ -197,6 +197,57 @@ async fn wrong_email_and_wrong_password_are_indistinguishable() {
     let a: Value = wrong_password.json().await.unwrap();
     let b: Value = no_account.json().await.unwrap();
     assert_eq!(a, b, "same status, same body");
+    // Something that is no email address at all gets the very same answer, not a 422.
+    let malformed = app
+        .post_json(
+            "/v1/auth/login",
+            &json!({"email": "not an address", "password": "not the password at all"}),
+        )
+        .await;
+    assert_eq!(malformed.status(), 401);
+    let c: Value = malformed.json().await.unwrap();
+    assert_eq!(a, c);
+}
+
+#[tokio::test]
+async fn a_hash_made_at_an_older_cost_is_upgraded_at_sign_in() {
+    let app = TestApp::spawn().await;
+    let user = app.register("old-hash@example.org").await;
+    let older = diaspora_directory::auth::passwords::Passwords::new(
+        &diaspora_directory::config::Argon2Config {
+            memory_kib: 32,
+            iterations: 1,
+            parallelism: 1,
+        },
+    )
+    .unwrap()
+    .hash(PASSWORD)
+    .unwrap();
+    let mut conn = app.db.connect().await;
+    let set = diesel::sql_query("UPDATE users SET password_hash = $1 WHERE id = $2::uuid")
+        .bind::<diesel::sql_types::Text, _>(&older)
+        .bind::<diesel::sql_types::Text, _>(user["id"].as_str().unwrap());
+    diesel_async::RunQueryDsl::execute(set, &mut conn)
+        .await
+        .unwrap();
+    app.login("old-hash@example.org").await;
+    #[derive(diesel::QueryableByName)]
+    struct Hash {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        password_hash: String,
+    }
+    let now: Hash = diesel_async::RunQueryDsl::get_result(
+        diesel::sql_query("SELECT password_hash FROM users"),
+        &mut conn,
+    )
+    .await
+    .unwrap();
+    assert!(
+        now.password_hash.contains("m=64,t=1,p=1"),
+        "{}",
+        now.password_hash
+    );
+    app.login("old-hash@example.org").await;
 }
 
 #[tokio::test]
