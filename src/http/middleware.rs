@@ -52,6 +52,12 @@ pub async fn request_context(
         status = tracing::field::Empty,
         latency_ms = tracing::field::Empty,
     );
+    // HEAD is GET without a body (RFC 9110): route it as GET. actix-http remembers the request
+    // was HEAD and sends the response's headers only.
+    let mut req = req;
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
     let result = next.call(req).instrument(span.clone()).await;
     let latency_ms = || started.elapsed().as_secs_f64() * 1000.0;
     let res = match result {

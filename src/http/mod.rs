@@ -223,6 +223,7 @@ impl RouteTable {
                     .collect();
                 let methods = [
                     ("GET", item.get.is_some()),
+                    ("HEAD", item.get.is_some()),
                     ("POST", item.post.is_some()),
                     ("PUT", item.put.is_some()),
                     ("PATCH", item.patch.is_some()),
@@ -417,8 +418,11 @@ mod tests {
     #[test]
     fn route_table_tells_404_from_405() {
         let table = RouteTable::from_spec(&api_doc());
-        assert_eq!(table.allowed_methods("/v1/countries"), vec!["GET"]);
-        assert_eq!(table.allowed_methods("/v1/countries/HTI"), vec!["GET"]);
+        assert_eq!(table.allowed_methods("/v1/countries"), vec!["GET", "HEAD"]);
+        assert_eq!(
+            table.allowed_methods("/v1/countries/HTI"),
+            vec!["GET", "HEAD"]
+        );
         assert!(table.allowed_methods("/v1/nowhere").is_empty());
         assert!(table.allowed_methods("/v1/countries/HTI/extra").is_empty());
     }

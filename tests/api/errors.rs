@@ -30,7 +30,7 @@ async fn a_wrong_method_is_a_405_problem_with_allow() {
             .unwrap();
         assert_eq!(
             res.headers()["allow"].to_str().unwrap(),
-            "GET",
+            "GET, HEAD",
             "{method} {path}"
         );
         let body = assert_problem(res, 405, "method_not_allowed").await;
@@ -177,4 +177,31 @@ async fn reference_lists_accept_the_paging_limit_but_return_every_row() {
         let body = assert_problem(app.get(path).await, 400, "validation_failed").await;
         assert_eq!(body["errors"][0]["field"], "limit", "{path}");
     }
+}
+
+#[tokio::test]
+async fn head_answers_like_get_without_a_body() {
+    let app = TestApp::spawn().await;
+    let get = app.get("/v1/countries/HTI").await;
+    let head = app
+        .client
+        .head(app.url("/v1/countries/HTI"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(
+        head.headers()["content-type"],
+        get.headers()["content-type"]
+    );
+    assert_eq!(head.headers()["etag"], get.headers()["etag"]);
+    assert!(head.headers().contains_key("x-request-id"));
+    assert!(head.bytes().await.unwrap().is_empty());
+    let missing = app
+        .client
+        .head(app.url("/v1/countries/ZZZ"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
 }
