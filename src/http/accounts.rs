@@ -171,8 +171,7 @@ async fn enforce_limits(
     limits: &[(FailureScope, &[u8; 32], i64)],
     what: &str,
 ) -> Result<(), ApiError> {
-    let window =
-        chrono::Duration::from_std(throttle::WINDOW).unwrap_or(chrono::Duration::minutes(15));
+    let window = throttle_window();
     let now = Utc::now();
     let mut wait_ms: i64 = 0;
     for (scope, key, max) in limits {
@@ -195,9 +194,12 @@ async fn enforce_limits(
     })
 }
 
+fn throttle_window() -> chrono::Duration {
+    chrono::Duration::from_std(throttle::WINDOW).unwrap_or(chrono::Duration::minutes(15))
+}
+
 fn window_start() -> DateTime<Utc> {
-    Utc::now()
-        - chrono::Duration::from_std(throttle::WINDOW).unwrap_or(chrono::Duration::minutes(15))
+    Utc::now() - throttle_window()
 }
 
 fn client_address(req: &HttpRequest) -> String {
