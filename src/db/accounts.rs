@@ -315,13 +315,14 @@ pub async fn recent_failures(
         .await
 }
 
-/// Records a failure, and forgets failures older than `forget_before` (any key).
+/// Records an attempt (counted as a failure until [`forget_attempts`] takes it back), and
+/// forgets rows older than `forget_before` (any key). Returns the row's id.
 pub async fn record_failure(
     conn: &mut AsyncPgConnection,
     scope: FailureScope,
     key_hash: &[u8; 32],
     forget_before: DateTime<Utc>,
-) -> QueryResult<()> {
+) -> QueryResult<i64> {
     diesel::delete(login_failures::table.filter(login_failures::failed_at.lt(forget_before)))
         .execute(conn)
         .await?;
@@ -330,6 +331,15 @@ pub async fn record_failure(
             login_failures::scope.eq(scope.as_str()),
             login_failures::key_hash.eq(key_hash.as_slice()),
         ))
+        .returning(login_failures::id)
+        .get_result(conn)
+        .await
+}
+
+/// Takes back attempts recorded by [`record_failure`] (a sign-in that succeeded, or one refused
+/// before it was tried).
+pub async fn forget_attempts(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<()> {
+    diesel::delete(login_failures::table.filter(login_failures::id.eq_any(ids)))
         .execute(conn)
         .await
         .map(|_| ())

@@ -164,29 +164,43 @@ async fn hashing<T: Send + 'static>(
     out
 }
 
-/// Refuses with 429 when any of `limits` (scope, key, maximum) is reached within the window;
-/// `Retry-After` is when the last of them frees up.
-async fn enforce_limits(
+/// Records this attempt under every `limits` key first, then counts: concurrent attempts see
+/// each other, so a burst cannot slip past a limit before the first failure is written. When a
+/// limit is exceeded the attempt is taken back and the answer is 429, with `Retry-After` when
+/// the last exceeded limit frees up. Returns the recorded rows: the caller takes them back
+/// when the attempt turns out well.
+async fn reserve_attempt(
     conn: &mut crate::db::Connection,
     limits: &[(FailureScope, &[u8; 32], i64)],
     what: &str,
-) -> Result<(), ApiError> {
+) -> Result<Vec<i64>, ApiError> {
     let window = throttle_window();
     let now = Utc::now();
+    let mut ids = Vec::with_capacity(limits.len());
+    for (scope, key, _) in limits {
+        ids.push(
+            queries::record_failure(conn, *scope, key, now - window)
+                .await
+                .map_err(db::query_failed("recording an attempt"))?,
+        );
+    }
     let mut wait_ms: i64 = 0;
     for (scope, key, max) in limits {
         let (count, oldest) = queries::recent_failures(conn, *scope, key, now - window)
             .await
             .map_err(db::query_failed("counting attempts"))?;
-        if count >= *max {
+        if count > *max {
             let free_at = oldest.unwrap_or(now) + window;
-            wait_ms = wait_ms.max((free_at - now).num_milliseconds());
+            wait_ms = wait_ms.max((free_at - now).num_milliseconds().max(1));
             tracing::warn!(?scope, "{what} throttled");
         }
     }
     if wait_ms == 0 {
-        return Ok(());
+        return Ok(ids);
     }
+    queries::forget_attempts(conn, &ids)
+        .await
+        .map_err(db::query_failed("taking back a refused attempt"))?;
     let retry_after_secs = ((wait_ms + 999) / 1000).max(1) as u64;
     Err(ApiError::RateLimited {
         detail: format!("Too many {what} attempts; try again in {retry_after_secs} seconds."),
@@ -196,10 +210,6 @@ async fn enforce_limits(
 
 fn throttle_window() -> chrono::Duration {
     chrono::Duration::from_std(throttle::WINDOW).unwrap_or(chrono::Duration::minutes(15))
-}
-
-fn window_start() -> DateTime<Utc> {
-    Utc::now() - throttle_window()
 }
 
 fn client_address(req: &HttpRequest) -> String {
@@ -246,8 +256,9 @@ pub async fn register(
     };
     let address_key = throttle_key(&state, &client_address(&req));
     {
+        // Every registration counts, successful or not: the limit is on sign-ups per address.
         let mut conn = db::connection(&pool).await?;
-        enforce_limits(
+        reserve_attempt(
             &mut conn,
             &[(
                 FailureScope::Registration,
@@ -257,14 +268,6 @@ pub async fn register(
             "registration",
         )
         .await?;
-        queries::record_failure(
-            &mut conn,
-            FailureScope::Registration,
-            &address_key,
-            window_start(),
-        )
-        .await
-        .map_err(db::query_failed("recording a registration attempt"))?;
     }
     let passwords = state.passwords.clone();
     let hash = hashing(&state, move || passwords.hash(password.expose()))
@@ -363,16 +366,17 @@ pub async fn login(
         ),
     ];
 
-    let found = {
+    let (found, attempt) = {
         let mut conn = db::connection(&pool).await?;
-        enforce_limits(&mut conn, &scopes, "sign-in").await?;
-        match &email {
+        let attempt = reserve_attempt(&mut conn, &scopes, "sign-in").await?;
+        let found = match &email {
             Some(email) => queries::find_credentials(&mut conn, email)
                 .await
                 .map_err(db::query_failed("looking up an account"))?,
             None => None,
-        }
+        };
         // The connection goes back to the pool while Argon2 runs.
+        (found, attempt)
     };
     let (user, hash) = match found {
         Some((user, hash)) => (Some(user), Some(hash)),
@@ -390,15 +394,14 @@ pub async fn login(
     let user = match (verified, user) {
         (true, Some(user)) => user,
         _ => {
-            for (scope, key, _) in &scopes {
-                queries::record_failure(&mut conn, *scope, key, window_start())
-                    .await
-                    .map_err(db::query_failed("recording a sign-in failure"))?;
-            }
+            // The attempt recorded up front stays: it was a failure.
             tracing::info!("sign-in failed");
             return Err(invalid_credentials());
         }
     };
+    queries::forget_attempts(&mut conn, &attempt)
+        .await
+        .map_err(db::query_failed("taking back a successful attempt"))?;
     // A hash made at an older cost is upgraded while the password is at hand, so that every
     // account's sign-in costs what an unknown email's does.
     if stored_hash.is_some_and(|h| state.passwords.needs_rehash(&h)) {

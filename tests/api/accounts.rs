@@ -562,3 +562,22 @@ async fn logout_revokes_the_session() {
         .await;
     assert_eq!(res.status(), 204);
 }
+
+#[tokio::test]
+async fn a_burst_of_concurrent_guesses_cannot_exceed_the_limit() {
+    let app = TestApp::spawn().await;
+    app.register("burst@example.org").await;
+    let bodies: Vec<Value> = (0..20)
+        .map(|i| json!({"email": "burst@example.org", "password": format!("guess number {i}")}))
+        .collect();
+    let guesses = bodies.iter().map(|b| app.post_json("/v1/auth/login", b));
+    let statuses: Vec<u16> = futures_util::future::join_all(guesses)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    let tried = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(tried + refused, 20, "{statuses:?}");
+    assert!(tried <= 5, "{tried} guesses were tried: {statuses:?}");
+}
