@@ -39,20 +39,26 @@ async fn registration_normalises_the_email_and_never_returns_the_password() {
     assert!(uuid::Uuid::parse_str(user["id"].as_str().unwrap()).is_ok());
 
     // Stored as an Argon2id hash, never in clear.
-    let mut conn = app.db.connect().await;
+    let stored = stored_password_hash(&app).await;
+    assert!(stored.starts_with("$argon2id$"));
+    assert!(!stored.contains(PASSWORD));
+}
+
+/// The password hash of the only account in the test's database.
+async fn stored_password_hash(app: &TestApp) -> String {
     #[derive(diesel::QueryableByName)]
     struct Hash {
         #[diesel(sql_type = diesel::sql_types::Text)]
         password_hash: String,
     }
+    let mut conn = app.db.connect().await;
     let stored: Hash = diesel_async::RunQueryDsl::get_result(
         diesel::sql_query("SELECT password_hash FROM users"),
         &mut conn,
     )
     .await
     .unwrap();
-    assert!(stored.password_hash.starts_with("$argon2id$"));
-    assert!(!stored.password_hash.contains(PASSWORD));
+    stored.password_hash
 }
 
 #[tokio::test]
@@ -231,22 +237,8 @@ async fn a_hash_made_at_an_older_cost_is_upgraded_at_sign_in() {
         .await
         .unwrap();
     app.login("old-hash@example.org").await;
-    #[derive(diesel::QueryableByName)]
-    struct Hash {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        password_hash: String,
-    }
-    let now: Hash = diesel_async::RunQueryDsl::get_result(
-        diesel::sql_query("SELECT password_hash FROM users"),
-        &mut conn,
-    )
-    .await
-    .unwrap();
-    assert!(
-        now.password_hash.contains("m=64,t=1,p=1"),
-        "{}",
-        now.password_hash
-    );
+    let now = stored_password_hash(&app).await;
+    assert!(now.contains("m=64,t=1,p=1"), "{now}");
     app.login("old-hash@example.org").await;
 }
 
