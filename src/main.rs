@@ -13,7 +13,8 @@ use secrecy::ExposeSecret;
 /// Diaspora Directory: where diaspora organizations and humanitarian actors find each other.
 ///
 /// Configuration comes from environment variables only (DATABASE_URL, LISTEN_ADDR, JWT_SECRET,
-/// DATABASE_POOL_SIZE, RUST_LOG, LOG_FORMAT, CORS_ALLOWED_ORIGINS); see README.md.
+/// DATABASE_POOL_SIZE, RUST_LOG, LOG_FORMAT, CORS_ALLOWED_ORIGINS, ARGON2_MEMORY_KIB,
+/// ARGON2_ITERATIONS, ARGON2_PARALLELISM); see README.md.
 #[derive(Parser)]
 #[command(name = "diaspora-directory", version, about, long_about)]
 struct Cli {
