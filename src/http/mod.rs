@@ -121,7 +121,11 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
 /// The document as served at `/openapi.json`, printed by `openapi` and committed as
 /// `openapi/openapi.json`: the same bytes everywhere.
 pub fn openapi_json() -> String {
-    let mut json = serde_json::to_string_pretty(&api_doc()).unwrap_or_default();
+    document_json(&api_doc())
+}
+
+fn document_json(api: &utoipa::openapi::OpenApi) -> String {
+    let mut json = serde_json::to_string_pretty(api).unwrap_or_default();
     json.push('\n');
     json
 }
@@ -281,7 +285,7 @@ impl AppState {
         let api = api_doc();
         Ok(AppState {
             pool,
-            spec_json: openapi_json().into(),
+            spec_json: document_json(&api).into(),
             route_table: Arc::new(RouteTable::from_spec(&api)),
             cors_allowed_origins: Arc::new(config.http.cors_allowed_origins.clone()),
             access_tokens: AccessTokens::new(config.jwt.secret.expose_secret().as_bytes()),
