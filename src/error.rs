@@ -174,6 +174,9 @@ pub enum ApiError {
     /// The request conflicts with the current state (a taken email, the last owner leaving).
     #[error("{0}")]
     Conflict(String),
+    /// `If-Match` names a version that is no longer current.
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// Too many attempts: 429 with `Retry-After`.
     #[error("{detail}")]
     RateLimited {
@@ -251,6 +254,7 @@ impl ApiError {
             ApiError::Forbidden(_) => ErrorCode::Forbidden,
             ApiError::NotFound(_) => ErrorCode::NotFound,
             ApiError::Conflict(_) => ErrorCode::Conflict,
+            ApiError::PreconditionFailed(_) => ErrorCode::PreconditionFailed,
             ApiError::RateLimited { .. } => ErrorCode::RateLimited,
             ApiError::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
             ApiError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod migrate;
+pub mod organizations;
 pub mod reference;
 pub mod schema;
 

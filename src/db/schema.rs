@@ -106,4 +106,109 @@ diesel::table! {
 
 diesel::joinable!(refresh_families -> users (user_id));
 diesel::joinable!(refresh_tokens -> refresh_families (family_id));
-diesel::allow_tables_to_appear_in_same_query!(users, refresh_families, refresh_tokens);
+
+diesel::table! {
+    organizations (id) {
+        id -> Uuid,
+        slug -> Text,
+        name -> Text,
+        acronym -> Nullable<Text>,
+        kind -> Text,
+        description -> Nullable<Text>,
+        alternate_names -> Jsonb,
+        founded_year -> Nullable<Int4>,
+        residence_country -> Nullable<Text>,
+        city -> Nullable<Text>,
+        origin_countries -> Array<Text>,
+        operating_countries -> Array<Text>,
+        capabilities -> Jsonb,
+        languages -> Array<Text>,
+        website -> Nullable<Text>,
+        public_email -> Nullable<Text>,
+        public_phone -> Nullable<Text>,
+        identifiers -> Jsonb,
+        members_count -> Nullable<Int4>,
+        volunteers_count -> Nullable<Int4>,
+        challenges -> Array<Text>,
+        interests -> Array<Text>,
+        status -> Text,
+        verification_status -> Text,
+        verified_at -> Nullable<Timestamptz>,
+        verified_until -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    organization_members (organization_id, user_id) {
+        organization_id -> Uuid,
+        user_id -> Uuid,
+        role -> Text,
+        added_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    organization_contacts (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        name -> Text,
+        role -> Nullable<Text>,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        languages -> Array<Text>,
+        consent_basis -> Text,
+        consent_obtained_at -> Nullable<Timestamptz>,
+        purpose -> Text,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    verification_requests (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        requested_by -> Nullable<Uuid>,
+        requested_at -> Timestamptz,
+        note -> Nullable<Text>,
+        decision -> Nullable<Text>,
+        decided_by -> Nullable<Uuid>,
+        decided_at -> Nullable<Timestamptz>,
+        decision_note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Int8,
+        at -> Timestamptz,
+        actor_id -> Nullable<Uuid>,
+        as_moderator -> Bool,
+        action -> Text,
+        organization_id -> Nullable<Uuid>,
+        subject_id -> Nullable<Uuid>,
+        details -> Jsonb,
+    }
+}
+
+diesel::joinable!(organization_members -> organizations (organization_id));
+diesel::joinable!(organization_members -> users (user_id));
+diesel::joinable!(organization_contacts -> organizations (organization_id));
+diesel::joinable!(verification_requests -> organizations (organization_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    organization_members,
+    organization_contacts,
+    verification_requests,
+    audit_log,
+    users,
+    refresh_families,
+    refresh_tokens,
+    login_failures,
+);

@@ -4,5 +4,6 @@
 //! is where validation lives ("parse, don't validate").
 
 pub mod account;
+pub mod organization;
 pub mod reference;
 pub mod text;

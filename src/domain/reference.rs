@@ -51,6 +51,58 @@ impl CountryCodeInput {
     }
 }
 
+/// Sector codes as seeded by the migrations, parents before their children (a test checks the
+/// two agree). Static so that requests are validated without a query and the OpenAPI document
+/// can list them.
+pub const SECTOR_CODES: [&str; 16] = [
+    "cccm",
+    "early-recovery",
+    "education",
+    "emergency-telecommunications",
+    "food-security",
+    "health",
+    "logistics",
+    "nutrition",
+    "protection",
+    "shelter",
+    "wash",
+    "health-mhpss",
+    "protection-child",
+    "protection-gbv",
+    "protection-hlp",
+    "protection-mine-action",
+];
+
+/// Kinds of support, as seeded (a test checks).
+pub const SUPPORT_TYPE_CODES: [&str; 11] = [
+    "funding",
+    "in-kind",
+    "professional-expertise",
+    "volunteers",
+    "translation-interpretation",
+    "tutoring-education",
+    "telehealth-helpline",
+    "local-knowledge-networks",
+    "information-advocacy",
+    "logistics-transport",
+    "training-capacity-building",
+];
+
+/// Kinds of organization, as seeded (a test checks).
+pub const ORGANIZATION_KIND_CODES: [&str; 11] = [
+    "diaspora-organization",
+    "international-ngo",
+    "national-ngo",
+    "un-agency",
+    "government",
+    "red-cross-red-crescent",
+    "private-sector",
+    "academic",
+    "faith-based",
+    "foundation",
+    "other",
+];
+
 /// Every UN M49 region, sub-region and intermediate region name that a country belongs to, as
 /// seeded by the migrations (a test checks the two agree). Static so that the API can reject an
 /// unknown region before asking the database, and list the valid ones in its OpenAPI spec.
