@@ -531,11 +531,21 @@ pub async fn me(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResponse, A
         .await
         .map_err(db::query_failed("loading the signed-in user"))?
         .ok_or_else(|| ApiError::Unauthorized("This account no longer exists.".to_owned()))?;
+    let memberships = crate::db::organizations::memberships(&mut conn, caller.user_id)
+        .await
+        .map_err(db::query_failed("loading memberships"))?
+        .into_iter()
+        .map(|(organization_id, name, role)| MembershipView {
+            organization_id,
+            name,
+            role,
+        })
+        .collect();
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(MeView {
             user: user.into(),
-            memberships: Vec::new(),
+            memberships,
         }))
 }
 

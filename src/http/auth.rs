@@ -64,3 +64,22 @@ fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
         is_moderator: claims.moderator,
     })
 }
+
+/// The caller when the request carries a token, `None` when it carries none: for routes that
+/// answer everyone but show members more. A token that is sent but invalid is still a 401, so
+/// a client with an expired token learns to refresh it instead of silently seeing less.
+#[derive(Debug, Clone, Copy)]
+pub struct MaybeCaller(pub Option<Caller>);
+
+impl FromRequest for MaybeCaller {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(if req.headers().contains_key(header::AUTHORIZATION) {
+            caller(req).map(|c| MaybeCaller(Some(c)))
+        } else {
+            Ok(MaybeCaller(None))
+        })
+    }
+}

@@ -58,6 +58,27 @@ fn unknown_field(message: &str) -> Option<String> {
     rest.split('`').next().map(str::to_owned)
 }
 
+/// For `#[serde(default, deserialize_with = "nullable")]` on an `Option<Option<T>>` field of a
+/// partial update: absent is `None` (unchanged), `null` is `Some(None)` (cleared).
+pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
+/// For `#[serde(default, deserialize_with = "present")]` on an `Option<T>` field of a partial
+/// update whose value may be left out but not cleared: `null` is refused (422) instead of being
+/// read as "unchanged".
+pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <T as serde::Deserialize>::deserialize(d).map(Some)
+}
+
 /// A JSON request body: `Content-Type: application/json` (or `+json`) is required (415),
 /// at most [`MAX_JSON_BODY`] bytes (413), syntactically valid (400) and of the right shape (422,
 /// naming the field).

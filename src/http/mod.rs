@@ -7,9 +7,13 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod codes;
+pub mod contacts;
 pub mod extract;
 pub mod health;
+pub mod members;
 pub mod middleware;
+pub mod organizations;
 pub mod paging;
 pub mod problem;
 pub mod reference;
@@ -53,6 +57,9 @@ use problem::{PROBLEM_JSON, Problem};
     modifiers(&BearerScheme),
     tags(
         (name = "accounts", description = "Accounts, sign-in, tokens"),
+        (name = "organizations", description = "Profiles of diaspora organizations and humanitarian actors, and their members"),
+        (name = "contacts", description = "Named contact persons: private to an organization's members and moderators"),
+        (name = "moderation", description = "Moderators: verification decisions and the audit log"),
         (name = "reference", description = "Read-only reference data: countries, languages, sectors, kinds of support and of organization"),
         (name = "operations", description = "Health probes and this document"),
     ),
@@ -88,7 +95,10 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(
         utoipa_actix_web::scope("/v1")
             .configure(reference::routes)
-            .configure(accounts::routes),
+            .configure(accounts::routes)
+            .configure(organizations::routes)
+            .configure(members::routes)
+            .configure(contacts::routes),
     )
     .service(health::healthz)
     .service(health::readyz)

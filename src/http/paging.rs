@@ -1,7 +1,18 @@
-//! The list envelope every collection uses: `{data, next_cursor, total}`.
+//! The list envelope every collection uses (`{data, next_cursor, total}`), page sizes, cursors
+//! and the `Link` header.
 
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+use crate::error::ApiError;
+
+/// Page size when `limit` is absent, and the most a client may ask for.
+pub const DEFAULT_LIMIT: i64 = 20;
+pub const MAX_LIMIT: i64 = 100;
 
 /// One page of a list. `next_cursor` is null on the last page; pass it back as `cursor` to get
 /// the next one (the `Link: <...>; rel="next"` header carries the same URL).
@@ -25,4 +36,59 @@ impl<T> Page<T> {
             total,
         }
     }
+}
+
+/// `limit`, checked: 1 to [`MAX_LIMIT`], default [`DEFAULT_LIMIT`].
+pub fn limit(raw: Option<i64>) -> Result<i64, ApiError> {
+    match raw {
+        None => Ok(DEFAULT_LIMIT),
+        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::bad_parameter(
+            "limit",
+            format!("must be between 1 and {MAX_LIMIT}"),
+        )),
+    }
+}
+
+/// A cursor that is the last id seen in a list ordered by id, tagged with the list's name so
+/// that one list's cursor is refused by another.
+pub fn encode_id_cursor(list: &str, id: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{list}:{id}"))
+}
+
+pub fn decode_id_cursor(list: &str, cursor: &str) -> Result<i64, ApiError> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| {
+            let (tag, id) = text.split_once(':')?;
+            (tag == list).then(|| id.parse::<i64>().ok())?
+        })
+        .ok_or_else(|| {
+            ApiError::bad_parameter(
+                "cursor",
+                "is not a cursor of this list: pass back `next_cursor` exactly as received",
+            )
+        })
+}
+
+/// 200 with the page, and `Link: <...>; rel="next"` when a next page exists: this request's
+/// path and query with `cursor` replaced.
+pub fn respond<T: Serialize>(req: &HttpRequest, page: Page<T>) -> HttpResponse {
+    let mut res = HttpResponse::Ok();
+    if let Some(cursor) = &page.next_cursor {
+        let mut url = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
+            if k != "cursor" {
+                url.append_pair(&k, &v);
+            }
+        }
+        url.append_pair("cursor", cursor);
+        res.insert_header((
+            header::LINK,
+            format!("<{}?{}>; rel=\"next\"", req.path(), url.finish()),
+        ));
+    }
+    res.json(page)
 }

@@ -422,3 +422,92 @@ impl TestApp {
         res.json().await.unwrap()
     }
 }
+
+/// Requests as a signed-in user, and accounts in the roles the organization tests need.
+impl TestApp {
+    /// Runs SQL on this test's database (for what the API cannot do: expiring a verification,
+    /// revoking a moderator behind a live token).
+    pub async fn sql(&self, sql: &str) {
+        let mut conn = self.db.connect().await;
+        execute(&mut conn, sql).await.unwrap();
+    }
+
+    /// Registers `email` and signs in; returns the access token.
+    pub async fn token(&self, email: &str) -> String {
+        self.register(email).await;
+        self.login(email).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Registers `email` as a moderator (as `moderator add` does) and signs in.
+    pub async fn moderator_token(&self, email: &str) -> String {
+        self.register(email).await;
+        self.sql(&format!(
+            "UPDATE users SET is_moderator = true WHERE email = '{email}'"
+        ))
+        .await;
+        self.login(email).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let builder = self.client.request(method, self.url(path));
+        match token {
+            Some(t) => builder.bearer_auth(t),
+            None => builder,
+        }
+    }
+
+    pub async fn post_as(
+        &self,
+        path: &str,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.request(reqwest::Method::POST, path, Some(token))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn patch_as(
+        &self,
+        path: &str,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.request(reqwest::Method::PATCH, path, Some(token))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn delete_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.request(reqwest::Method::DELETE, path, Some(token))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Creates an organization as `token`'s user; returns its JSON.
+    pub async fn create_organization(
+        &self,
+        token: &str,
+        body: serde_json::Value,
+    ) -> serde_json::Value {
+        let res = self.post_as("/v1/organizations", token, &body).await;
+        assert_eq!(res.status(), 201, "creating an organization");
+        res.json().await.unwrap()
+    }
+}

@@ -3,7 +3,9 @@
 use serde_json::Value;
 
 use crate::harness::{TestApp, assert_problem};
-use diaspora_directory::domain::reference::M49_REGIONS;
+use diaspora_directory::domain::reference::{
+    M49_REGIONS, ORGANIZATION_KIND_CODES, SECTOR_CODES, SUPPORT_TYPE_CODES,
+};
 
 async fn list(app: &TestApp, path: &str) -> Value {
     let res = app.get(path).await;
@@ -377,6 +379,34 @@ async fn the_static_region_list_matches_the_seeded_countries() {
     let mut seeded_sorted = seeded.clone();
     seeded_sorted.sort();
     assert_eq!(seeded_sorted, expected);
+}
+
+/// Requests are validated against static code lists (which the OpenAPI document shows as
+/// enums); they must be exactly what the migrations seeded.
+#[tokio::test]
+async fn the_static_code_lists_match_the_seeded_reference_data() {
+    let app = TestApp::spawn().await;
+    fn codes(list: &serde_json::Value, out: &mut Vec<String>) {
+        for item in list.as_array().unwrap() {
+            out.push(item["code"].as_str().unwrap().to_owned());
+            if let Some(children) = item.get("children") {
+                codes(children, out);
+            }
+        }
+    }
+    for (path, expected) in [
+        ("/v1/sectors", &SECTOR_CODES[..]),
+        ("/v1/support-types", &SUPPORT_TYPE_CODES[..]),
+        ("/v1/organization-kinds", &ORGANIZATION_KIND_CODES[..]),
+    ] {
+        let body: serde_json::Value = app.get(path).await.json().await.unwrap();
+        let mut seeded = Vec::new();
+        codes(&body["data"], &mut seeded);
+        seeded.sort();
+        let mut expected: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+        expected.sort();
+        assert_eq!(seeded, expected, "{path}");
+    }
 }
 
 #[tokio::test]
