@@ -168,13 +168,19 @@ pub async fn resolve_codes(
     country_inputs: &[String],
     language_inputs: &[String],
 ) -> QueryResult<KnownCodes> {
+    // Only strings shaped like codes are looked up: anything else (NUL included, which
+    // PostgreSQL refuses in text) cannot match and is reported by validation.
+    let code_like =
+        |c: &&String| (2..=3).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_alphabetic());
+    let country_inputs: Vec<&String> = country_inputs.iter().filter(code_like).collect();
+    let language_inputs: Vec<&String> = language_inputs.iter().filter(code_like).collect();
     let mut known = KnownCodes::default();
     if !country_inputs.is_empty() {
         let rows: Vec<(String, String)> = countries::table
             .filter(
                 countries::code
-                    .eq_any(country_inputs)
-                    .or(countries::alpha2.eq_any(country_inputs)),
+                    .eq_any(&country_inputs)
+                    .or(countries::alpha2.eq_any(&country_inputs)),
             )
             .select((countries::code, countries::alpha2))
             .load(conn)
@@ -188,8 +194,8 @@ pub async fn resolve_codes(
         let rows: Vec<(String, String)> = languages::table
             .filter(
                 languages::code
-                    .eq_any(language_inputs)
-                    .or(languages::alpha3.eq_any(language_inputs)),
+                    .eq_any(&language_inputs)
+                    .or(languages::alpha3.eq_any(&language_inputs)),
             )
             .select((languages::code, languages::alpha3))
             .load(conn)

@@ -365,8 +365,8 @@ pub async fn update_contact(
         .await
         .map_err(db::query_failed("loading a contact"))?
         .ok_or_else(contact_not_found)?;
-    if_match.check(&contact_etag(&current))?;
     let details = validated(&mut conn, body.0.apply_to(current.details.clone())).await?;
+    if_match.check(&contact_etag(&current))?;
     if details == current.details {
         return Ok(contact_response(HttpResponse::Ok(), current));
     }

@@ -809,7 +809,6 @@ pub async fn update_organization(
         ));
     }
     let now = Utc::now();
-    if_match.check(&etag(&org, now))?;
     let body = body.0;
     let status = match body.status.map(Status::from) {
         Some(Status::Suspended) if !access.is_moderator => {
@@ -821,6 +820,9 @@ pub async fn update_organization(
         None => org.status,
     };
     let profile = validated_profile(&mut conn, body.apply_to(org.profile.clone())).await?;
+    // After validation: a request that could never succeed is told why (422) rather than to
+    // re-read the resource (412).
+    if_match.check(&etag(&org, now))?;
     let fields = org.profile.changed_fields(&profile);
     if fields.is_empty() && status == org.status {
         let tag = etag(&org, now);

@@ -163,6 +163,26 @@ async fn every_invalid_field_is_named_and_nothing_is_stored() {
 }
 
 #[tokio::test]
+async fn codes_with_nul_or_odd_characters_are_named_not_a_server_error() {
+    let app = TestApp::spawn().await;
+    let token = app.token("owner@example.org").await;
+    let mut body = minimal("Odd Codes");
+    body["origin_countries"] = json!(["H\u{0}", "ÉT", ""]);
+    body["languages"] = json!(["\u{0}"]);
+    let res = app.post_as("/v1/organizations", &token, &body).await;
+    let problem = assert_problem(res, 422, "validation_failed").await;
+    let text = problem["errors"].to_string();
+    for f in [
+        "origin_countries[0]",
+        "origin_countries[1]",
+        "origin_countries[2]",
+        "languages[0]",
+    ] {
+        assert!(text.contains(f), "{f} in {text}");
+    }
+}
+
+#[tokio::test]
 async fn lists_and_strings_are_bounded() {
     let app = TestApp::spawn().await;
     let token = app.token("owner@example.org").await;
@@ -603,4 +623,41 @@ async fn a_removed_moderator_loses_the_right_at_once() {
         .await;
     let res = app.get_as("/v1/admin/audit-log", &moderator).await;
     assert_problem(res, 403, "forbidden").await;
+}
+
+#[tokio::test]
+async fn oversized_malformed_and_mistyped_bodies_are_refused_before_anything_is_stored() {
+    let app = TestApp::spawn().await;
+    let token = app.token("owner@example.org").await;
+    let mut huge = minimal("Huge");
+    huge["description"] = json!("x".repeat(70 * 1024));
+    let res = app.post_as("/v1/organizations", &token, &huge).await;
+    assert_problem(res, 413, "payload_too_large").await;
+    let res = app
+        .request(Method::POST, "/v1/organizations", Some(&token))
+        .header("content-type", "application/json")
+        .body("{\"name\": \"Broken\", ")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 400, "bad_request").await;
+    let res = app
+        .request(Method::POST, "/v1/organizations", Some(&token))
+        .header("content-type", "text/plain")
+        .body(minimal("Plain").to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 415, "unsupported_media_type").await;
+    let res = app
+        .post_as(
+            "/v1/organizations",
+            &token,
+            &json!({"name": 42, "kind": "other"}),
+        )
+        .await;
+    let problem = assert_problem(res, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "name");
+    let me: Value = app.get_as("/v1/me", &token).await.json().await.unwrap();
+    assert_eq!(me["memberships"], json!([]));
 }
