@@ -116,3 +116,9 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_organization_idx ON audit_log (organization_id, id);
 CREATE INDEX audit_log_actor_idx ON audit_log (actor_id, id);
+
+-- Adding a member by email reveals whether the email has an account: those lookups are
+-- counted per signed-in account, like sign-in failures.
+ALTER TABLE login_failures DROP CONSTRAINT login_failures_scope_check;
+ALTER TABLE login_failures ADD CONSTRAINT login_failures_scope_check
+    CHECK (scope IN ('account', 'account_address', 'address', 'registration', 'member_lookup'));

@@ -283,6 +283,9 @@ pub enum FailureScope {
     Address,
     /// Registrations from one address (attempts, not failures).
     Registration,
+    /// Adding members by email, per signed-in account: each answer tells whether an email has
+    /// an account, so the number of lookups is bounded.
+    MemberLookup,
 }
 
 impl FailureScope {
@@ -292,6 +295,7 @@ impl FailureScope {
             FailureScope::AccountAddress => "account_address",
             FailureScope::Address => "address",
             FailureScope::Registration => "registration",
+            FailureScope::MemberLookup => "member_lookup",
         }
     }
 }

@@ -143,6 +143,8 @@ pub mod throttle {
     pub const MAX_PER_ADDRESS: i64 = 30;
     /// Registrations from one address.
     pub const MAX_REGISTRATIONS_PER_ADDRESS: i64 = 20;
+    /// Members added by email, per account, per window.
+    pub const MAX_MEMBER_LOOKUPS_PER_ACCOUNT: i64 = 30;
 
     /// The address as throttling sees it: an IPv4 address, or the /64 of an IPv6 one (one
     /// subscriber's usual allocation, so that cycling through it does not reset the count).

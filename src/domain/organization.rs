@@ -35,6 +35,8 @@ pub mod limits {
     pub const CONTACT_ROLE: usize = 100;
     pub const PURPOSE: usize = 500;
     pub const NOTE: usize = 2000;
+    /// Consent recorded before the Unix epoch is a typo (and far-away years overflow storage).
+    pub const EARLIEST_CONSENT: i64 = 0;
 }
 
 /// The engagement profile of the IOM diaspora survey: what holds an organization back.
@@ -294,13 +296,14 @@ impl Profile {
                 limits::DESCRIPTION,
             ),
             alternate_names: {
-                v.max_items(
+                let within = v.max_items(
                     "alternate_names",
                     self.alternate_names.len(),
                     limits::ALTERNATE_NAMES,
                 );
                 self.alternate_names
                     .iter()
+                    .take(if within { usize::MAX } else { 0 })
                     .enumerate()
                     .map(|(i, a)| AlternateName {
                         name: v.required_line(
@@ -381,17 +384,7 @@ impl Profile {
                     })
                     .collect()
             },
-            languages: {
-                v.max_items("languages", self.languages.len(), limits::LANGUAGES);
-                let mut out: Vec<String> = Vec::new();
-                for (i, l) in self.languages.iter().enumerate() {
-                    let code = v.language(&format!("languages[{i}]"), l, known);
-                    if !out.contains(&code) {
-                        out.push(code);
-                    }
-                }
-                out
-            },
+            languages: v.languages("languages", &self.languages, limits::LANGUAGES, known),
             website: self.website.as_deref().and_then(|w| v.website(w)),
             public_email: self
                 .public_email
@@ -402,9 +395,15 @@ impl Profile {
                 .as_deref()
                 .and_then(|p| v.phone("public_phone", p)),
             identifiers: {
-                v.max_items("identifiers", self.identifiers.len(), limits::IDENTIFIERS);
+                let within =
+                    v.max_items("identifiers", self.identifiers.len(), limits::IDENTIFIERS);
                 let mut out: Vec<Identifier> = Vec::new();
-                for (i, id) in self.identifiers.iter().enumerate() {
+                for (i, id) in self
+                    .identifiers
+                    .iter()
+                    .take(if within { usize::MAX } else { 0 })
+                    .enumerate()
+                {
                     let scheme = id.scheme.trim().to_ascii_uppercase();
                     if !is_org_id_scheme(&scheme) {
                         v.error(
@@ -551,10 +550,14 @@ impl Validator {
         out
     }
 
-    pub fn max_items(&mut self, field: &str, len: usize, max: usize) {
+    /// Reports a list longer than `max`; returns whether it is within bounds, so that callers
+    /// do not spend time (and error lines) on the items of an oversized list.
+    pub fn max_items(&mut self, field: &str, len: usize, max: usize) -> bool {
         if len > max {
             self.error(field, format!("must have at most {max} items"));
+            return false;
         }
+        true
     }
 
     pub fn code(&mut self, field: &str, raw: &str, allowed: &[&str]) -> String {
@@ -569,7 +572,9 @@ impl Validator {
 
     /// A list of codes from a fixed list, each at most once (duplicates are dropped).
     pub fn codes(&mut self, field: &str, raw: &[String], allowed: &[&str]) -> Vec<String> {
-        self.max_items(field, raw.len(), allowed.len());
+        if !self.max_items(field, raw.len(), allowed.len()) {
+            return Vec::new();
+        }
         let mut out: Vec<String> = Vec::new();
         for (i, code) in raw.iter().enumerate() {
             let code = self.code(&format!("{field}[{i}]"), code, allowed);
@@ -602,7 +607,9 @@ impl Validator {
         max: usize,
         known: &KnownCodes,
     ) -> Vec<String> {
-        self.max_items(field, raw.len(), max);
+        if !self.max_items(field, raw.len(), max) {
+            return Vec::new();
+        }
         let mut out: Vec<String> = Vec::new();
         for (i, c) in raw.iter().enumerate() {
             let code = self.country(&format!("{field}[{i}]"), c, known);
@@ -635,7 +642,9 @@ impl Validator {
         max: usize,
         known: &KnownCodes,
     ) -> Vec<String> {
-        self.max_items(field, raw.len(), max);
+        if !self.max_items(field, raw.len(), max) {
+            return Vec::new();
+        }
         let mut out: Vec<String> = Vec::new();
         for (i, l) in raw.iter().enumerate() {
             let code = self.language(&format!("{field}[{i}]"), l, known);
@@ -873,8 +882,11 @@ impl ContactDetails {
         }
         let consent_basis = v.code("consent_basis", &self.consent_basis, &CONSENT_BASES);
         if let Some(at) = self.consent_obtained_at {
+            let earliest = DateTime::<Utc>::from_timestamp(limits::EARLIEST_CONSENT, 0);
             if at > Utc::now() + chrono::Duration::minutes(5) {
                 v.error("consent_obtained_at", "must not be in the future");
+            } else if earliest.is_some_and(|e| at < e) {
+                v.error("consent_obtained_at", "must be after 1970-01-01");
             }
         } else if consent_basis == "consent" {
             v.error(

@@ -169,7 +169,7 @@ async fn hashing<T: Send + 'static>(
 /// limit is exceeded the attempt is taken back and the answer is 429, with `Retry-After` when
 /// the last exceeded limit frees up. Returns the recorded rows: the caller takes them back
 /// when the attempt turns out well.
-async fn reserve_attempt(
+pub(crate) async fn reserve_attempt(
     conn: &mut crate::db::Connection,
     limits: &[(FailureScope, &[u8; 32], i64)],
     what: &str,
@@ -302,7 +302,7 @@ fn refresh_token_field(body: RefreshRequest) -> Result<String, ApiError> {
 
 /// A throttling key: a hash of the value keyed with a server secret, so that the table of
 /// counters cannot be reversed into emails and addresses by hashing guesses.
-fn throttle_key(state: &AppState, value: &str) -> [u8; 32] {
+pub(crate) fn throttle_key(state: &AppState, value: &str) -> [u8; 32] {
     Sha256::new()
         .chain_update(&state.throttle_secret[..])
         .chain_update(value.as_bytes())

@@ -7,14 +7,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::AppState;
+use super::accounts::{reserve_attempt, throttle_key};
 use super::auth::Caller;
 use super::extract::Json;
 use super::organizations::{audit_entry, invalid_fields, load_for_insider, uuid_param};
 use super::paging::Page;
 use super::problem::Problem;
+use crate::db::accounts::FailureScope;
 use crate::db::organizations::{self as queries, MemberChange};
 use crate::db::{self, Pool};
-use crate::domain::account::Email;
+use crate::domain::account::{Email, throttle};
 use crate::domain::organization::{Member, Role, limits};
 use crate::error::{ApiError, FieldError};
 
@@ -108,7 +111,9 @@ pub async fn list_members(
 /// Add a member, or change a member's role
 ///
 /// An owner (or a moderator) adds an existing account as `owner` or `editor`; sending the
-/// email of a member changes their role. The last owner cannot be made an editor.
+/// email of a member changes their role. The last owner cannot be made an editor. Each
+/// account may add 30 members per 15 minutes (the answer tells whether an email has an
+/// account, which sign-in never does).
 #[utoipa::path(
     tag = "organizations",
     operation_id = "add_member",
@@ -124,10 +129,12 @@ pub async fn list_members(
         (status = 404, description = "No such organization, or not one the caller may see", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The last owner cannot become an editor; or the organization has 50 members", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid email, or no account has it", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many members added by this account lately (each answer tells whether an email has an account); see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/organizations/{id}/members")]
 pub async fn add_member(
+    state: web::Data<AppState>,
     caller: Caller,
     pool: web::Data<Pool>,
     path: web::Path<String>,
@@ -147,6 +154,19 @@ pub async fn add_member(
     }
     let email =
         Email::parse(&body.email).map_err(|m| invalid_fields(vec![FieldError::new("email", m)]))?;
+    // Whether an email has an account is what sign-in hides; here an owner learns it, so the
+    // lookups are counted per account.
+    let key = throttle_key(&state, &format!("member-lookup\n{}", caller.user_id));
+    reserve_attempt(
+        &mut conn,
+        &[(
+            FailureScope::MemberLookup,
+            &key,
+            throttle::MAX_MEMBER_LOOKUPS_PER_ACCOUNT,
+        )],
+        "member-addition",
+    )
+    .await?;
     let user_id = queries::find_user_id_by_email(&mut conn, email.as_str())
         .await
         .map_err(db::query_failed("looking up an account"))?

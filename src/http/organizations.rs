@@ -276,6 +276,7 @@ pub struct CreateOrganizationRequest {
     #[serde(default)]
     #[schema(max_items = 20)]
     pub alternate_names: Vec<AlternateNameInput>,
+    /// From 1800 to the current year.
     #[schema(minimum = 1800, maximum = 2100)]
     pub founded_year: Option<i64>,
     /// Alpha-2 or alpha-3, any case; stored as alpha-3.
@@ -320,8 +321,8 @@ pub struct CreateOrganizationRequest {
 }
 
 /// A partial update: fields left out keep their value; `null` clears an optional field; a list
-/// replaces the whole list. Members may set `status` to `draft`, `published` or `archived`;
-/// only moderators suspend an organization or lift a suspension. `verification`, `id` and
+/// replaces the whole list. Members may set `status` to `draft` or `published`; owners may also
+/// archive (or un-archive); only moderators suspend an organization or lift a suspension. `verification`, `id` and
 /// `slug` cannot be sent.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -718,6 +719,17 @@ pub async fn create_organization(
     Ok(with_etag(res, &tag))
 }
 
+/// Could `key` be a slug at all? (Anything else is not looked up.)
+fn is_slug_shaped(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 80
+        && key.split('-').all(|w| {
+            !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
 /// Read an organization
 ///
 /// By id or by slug. Published organizations are public; drafts, archived and suspended ones
@@ -741,7 +753,7 @@ pub async fn get_organization(
 ) -> Result<HttpResponse, ApiError> {
     let key = path.into_inner();
     let id = Uuid::parse_str(&key).ok();
-    if id.is_none() && (key.len() > 80 || slugify(&key) != key) {
+    if id.is_none() && !is_slug_shaped(&key) {
         return Err(organization_not_found());
     }
     let mut conn = db::connection(&pool).await?;
@@ -778,7 +790,7 @@ pub async fn get_organization(
         (status = 200, description = "The updated organization", body = OrganizationView, headers(("ETag" = String))),
         (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an owner, editor or moderator; or a member trying to suspend, or to edit a suspended organization", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an owner, editor or moderator; an editor archiving; or a member suspending, or editing a suspended organization", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organization, or not one the caller may see", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Changed concurrently (without If-Match): retry", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match does not match the current ETag", body = Problem, content_type = "application/problem+json"),
@@ -819,6 +831,13 @@ pub async fn update_organization(
         Some(s) => s,
         None => org.status,
     };
+    let archiving = (status == Status::Archived) != (org.status == Status::Archived);
+    if archiving && !(access.is_owner() || access.is_moderator) {
+        return Err(ApiError::Forbidden(
+            "Only the organization's owners, or a moderator, archive it or bring it back."
+                .to_owned(),
+        ));
+    }
     let profile = validated_profile(&mut conn, body.apply_to(org.profile.clone())).await?;
     // After validation: a request that could never succeed is told why (422) rather than to
     // re-read the resource (412).
@@ -946,7 +965,7 @@ fn renewal_window() -> chrono::Duration {
         (status = 201, description = "Requested; the organization's verification as it now stands", body = VerificationView),
         (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an owner, or the organization is suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organization, or not one the caller may see", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A request is already pending, or the approval is not due for renewal", body = Problem, content_type = "application/problem+json"),
     )
@@ -963,6 +982,11 @@ pub async fn request_verification(
     let (org, access) = load_for_insider(&mut conn, caller, id, refusal).await?;
     if !access.is_owner() {
         return Err(ApiError::Forbidden(refusal.to_owned()));
+    }
+    if org.status == Status::Suspended {
+        return Err(ApiError::Forbidden(
+            "This organization is suspended by the platform's moderators: it cannot ask for verification until they lift the suspension.".to_owned(),
+        ));
     }
     let now = Utc::now();
     if let Some(until) = org.verification.verified_until
@@ -1045,7 +1069,7 @@ pub async fn require_moderator(conn: &mut Connection, caller: Caller) -> Result<
         (status = 200, description = "The organization after the decision", body = OrganizationView),
         (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a moderator, or a member of this organization", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No verification request is pending", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (a rejection needs a note)", body = Problem, content_type = "application/problem+json"),
@@ -1061,6 +1085,16 @@ pub async fn decide_verification(
     let id = uuid_param("id", &path.into_inner())?;
     let mut conn = db::connection(&pool).await?;
     require_moderator(&mut conn, caller).await?;
+    let own = queries::access(&mut conn, caller.user_id, id)
+        .await
+        .map_err(db::query_failed("checking membership"))?
+        .is_some_and(Access::is_member);
+    if own {
+        return Err(ApiError::Forbidden(
+            "You are a member of this organization: another moderator decides on its verification."
+                .to_owned(),
+        ));
+    }
     let body = body.0;
     let approve = matches!(body.decision, Decision::Approve);
     let mut v = Validator::default();

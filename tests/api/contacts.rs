@@ -123,6 +123,13 @@ async fn a_contact_without_consent_basis_or_purpose_is_refused() {
         assert!(fields.contains(&f), "{f} in {fields:?}");
     }
     let mut body = marie();
+    body["consent_obtained_at"] = json!("-5000-01-01T00:00:00Z");
+    let res = app
+        .post_as(&format!("{path}/contacts"), &owner, &body)
+        .await;
+    let problem = assert_problem(res, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "consent_obtained_at");
+    let mut body = marie();
     body["consent_basis"] = json!("because");
     let res = app
         .post_as(&format!("{path}/contacts"), &owner, &body)

@@ -213,3 +213,54 @@ async fn members_are_listed_only_to_insiders_and_unknown_emails_are_named() {
         .await;
     assert_problem(res, 422, "validation_failed").await;
 }
+
+#[tokio::test]
+async fn an_editor_cannot_archive_through_patch_either() {
+    let app = TestApp::spawn().await;
+    let owner = app.token("owner@example.org").await;
+    let editor = app.token("editor@example.org").await;
+    let path = organization(&app, &owner).await;
+    app.post_as(
+        &format!("{path}/members"),
+        &owner,
+        &json!({"email": "editor@example.org", "role": "editor"}),
+    )
+    .await;
+    let res = app
+        .patch_as(&path, &editor, &json!({"status": "archived"}))
+        .await;
+    assert_problem(res, 403, "forbidden").await;
+    assert_eq!(app.get(&path).await.status(), 200, "still public");
+    // Once the owner archived it, the editor cannot bring it back either.
+    assert_eq!(app.delete_as(&path, &owner).await.status(), 204);
+    let res = app
+        .patch_as(&path, &editor, &json!({"status": "published"}))
+        .await;
+    assert_problem(res, 403, "forbidden").await;
+}
+
+#[tokio::test]
+async fn looking_up_accounts_by_adding_members_is_throttled() {
+    let app = TestApp::spawn().await;
+    let owner = app.token("owner@example.org").await;
+    let path = organization(&app, &owner).await;
+    for i in 0..30 {
+        let res = app
+            .post_as(
+                &format!("{path}/members"),
+                &owner,
+                &json!({"email": format!("probe{i}@example.org"), "role": "editor"}),
+            )
+            .await;
+        assert_eq!(res.status(), 422, "probe {i}");
+    }
+    let res = app
+        .post_as(
+            &format!("{path}/members"),
+            &owner,
+            &json!({"email": "probe-last@example.org", "role": "editor"}),
+        )
+        .await;
+    assert!(res.headers().contains_key("retry-after"));
+    assert_problem(res, 429, "rate_limited").await;
+}

@@ -193,6 +193,8 @@ async fn lists_and_strings_are_bounded() {
     let problem = assert_problem(res, 422, "validation_failed").await;
     let text = problem["errors"].to_string();
     assert!(text.contains("origin_countries") && text.contains("at most 20"));
+    // An oversized list gets one error, not one per item.
+    assert!(!text.contains("origin_countries[0]"), "{text}");
     assert!(text.contains("\"name\""));
 }
 
@@ -267,6 +269,16 @@ async fn slugs_are_unique_and_survive_renaming() {
         .await;
     let read: Value = res.json().await.unwrap();
     assert_eq!(read["id"], first["id"]);
+    // Slugs with a suffix beyond the 60 characters a name gives are still found.
+    let long = "a".repeat(70);
+    app.create_organization(&token, minimal(&long)).await;
+    let second = app.create_organization(&token, minimal(&long)).await;
+    let slug = second["slug"].as_str().unwrap();
+    assert_eq!(slug.len(), 62);
+    let found = app
+        .get_as(&format!("/v1/organizations/{slug}"), &token)
+        .await;
+    assert_eq!(found.status(), 200);
     // The slug itself is not writable.
     let res = app
         .patch_as(&path_of(&first), &token, &json!({"slug": "mine"}))

@@ -183,3 +183,49 @@ async fn a_rejection_needs_a_note_and_only_owners_ask() {
     assert_eq!(org["verification"]["status"], "rejected");
     assert_eq!(org["verification"]["verified_until"], Value::Null);
 }
+
+#[tokio::test]
+async fn a_moderator_does_not_decide_on_their_own_organization_nor_a_suspended_one_ask() {
+    let app = TestApp::spawn().await;
+    let (owner, moderator, suspended_id) = setup(&app).await;
+    let org = app
+        .create_organization(
+            &moderator,
+            json!({"name": "Moderator's Own", "kind": "other", "status": "published"}),
+        )
+        .await;
+    let id = org["id"].as_str().unwrap();
+    let res = app
+        .post_as(
+            &format!("/v1/organizations/{id}/verification-requests"),
+            &moderator,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let res = app
+        .post_as(
+            &format!("/v1/admin/organizations/{id}/verification"),
+            &moderator,
+            &json!({"decision": "approve"}),
+        )
+        .await;
+    assert_problem(res, 403, "forbidden").await;
+
+    let res = app
+        .patch_as(
+            &format!("/v1/organizations/{suspended_id}"),
+            &moderator,
+            &json!({"status": "suspended"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = app
+        .post_as(
+            &format!("/v1/organizations/{suspended_id}/verification-requests"),
+            &owner,
+            &json!({}),
+        )
+        .await;
+    assert_problem(res, 403, "forbidden").await;
+}
