@@ -50,6 +50,10 @@ CREATE TABLE organizations (
     CHECK (verification_status <> 'verified' OR (verified_at IS NOT NULL AND verified_until IS NOT NULL))
 );
 CREATE INDEX organizations_status_idx ON organizations (status);
+-- Country filters (counts per country now, discovery later) read these.
+CREATE INDEX organizations_origin_countries_idx ON organizations USING gin (origin_countries);
+CREATE INDEX organizations_operating_countries_idx ON organizations USING gin (operating_countries);
+CREATE INDEX organizations_residence_country_idx ON organizations (residence_country);
 
 CREATE TABLE organization_members (
     organization_id uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,

@@ -1057,3 +1057,43 @@ pub async fn list_audit(
         .collect();
     Ok((records, total))
 }
+
+#[derive(QueryableByName)]
+struct KindCounts {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    kind: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    origin: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    operating: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    residence: i64,
+}
+
+/// Published organizations that have the country (alpha-3) as a country of origin, of
+/// operation or of residence, per kind: `(kind, origin, operating, residence)`. Kinds with none
+/// are absent.
+pub async fn country_counts(
+    conn: &mut AsyncPgConnection,
+    code: &str,
+) -> QueryResult<Vec<(String, i64, i64, i64)>> {
+    let rows: Vec<KindCounts> = diesel::sql_query(
+        "SELECT kind, \
+                count(*) FILTER (WHERE origin_countries @> ARRAY[$1::text]) AS origin, \
+                count(*) FILTER (WHERE operating_countries @> ARRAY[$1::text]) AS operating, \
+                count(*) FILTER (WHERE residence_country = $1) AS residence \
+         FROM organizations \
+         WHERE status = 'published' \
+           AND (origin_countries @> ARRAY[$1::text] \
+                OR operating_countries @> ARRAY[$1::text] \
+                OR residence_country = $1) \
+         GROUP BY kind",
+    )
+    .bind::<diesel::sql_types::Text, _>(code)
+    .load(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.kind, r.origin, r.operating, r.residence))
+        .collect())
+}

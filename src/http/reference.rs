@@ -10,14 +10,37 @@ use super::paging::Page;
 use super::problem::Problem;
 use crate::db::{self, Pool, reference as queries};
 use crate::domain::reference::{
-    Country, CountryCodeInput, CountryFilter, Language, M49_REGIONS, OrganizationKind, SectorNode,
-    SupportType, sector_tree,
+    Country, CountryCodeInput, CountryFilter, Language, M49_REGIONS, ORGANIZATION_KIND_CODES,
+    OrganizationKind, SectorNode, SupportType, sector_tree,
 };
 use crate::domain::text::SearchText;
 use crate::error::ApiError;
 
 /// Reference data changes only with a deployment: let clients and proxies keep it an hour.
 const REFERENCE_CACHE: &str = "public, max-age=3600";
+/// A country with its organization counts changes as profiles are published.
+const COUNTRY_DETAIL_CACHE: &str = "public, max-age=60";
+
+/// How many published organizations have a country as one of theirs, in each role.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct CountryOrganizationCounts {
+    /// As a country of origin (diaspora heritage).
+    pub origin: i64,
+    /// As a country where they operate.
+    pub operating: i64,
+    /// As the country where they are based.
+    pub residence: i64,
+}
+
+/// A country, with how many published organizations relate to it, per kind of organization.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CountryDetailView {
+    #[serde(flatten)]
+    pub country: CountryView,
+    /// One entry per kind of organization (every kind, zeros included).
+    #[schema(example = json!({"diaspora-organization": {"origin": 12, "operating": 3, "residence": 0}}))]
+    pub organization_counts: std::collections::BTreeMap<String, CountryOrganizationCounts>,
+}
 
 fn reference_page<T: Serialize>(data: Vec<T>) -> HttpResponse {
     HttpResponse::Ok()
@@ -161,7 +184,7 @@ pub async fn list_countries(
     operation_id = "get_country",
     params(("code" = String, Path, description = "ISO 3166-1 alpha-3 or alpha-2 code, any case", pattern = "^[A-Za-z]{2,3}$", example = "HTI")),
     responses(
-        (status = 200, description = "The country", body = CountryView),
+        (status = 200, description = "The country, with how many published organizations have it as country of origin, of operation or of residence, per kind", body = CountryDetailView),
         (status = 400, description = "Not a two- or three-letter code", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No country has this code", body = Problem, content_type = "application/problem+json"),
     )
@@ -183,9 +206,31 @@ pub async fn get_country(
                 code.as_str()
             ))
         })?;
+    let mut organization_counts: std::collections::BTreeMap<String, CountryOrganizationCounts> =
+        ORGANIZATION_KIND_CODES
+            .iter()
+            .map(|k| ((*k).to_owned(), CountryOrganizationCounts::default()))
+            .collect();
+    for (kind, origin, operating, residence) in
+        crate::db::organizations::country_counts(&mut conn, &country.code)
+            .await
+            .map_err(db::query_failed("counting organizations of a country"))?
+    {
+        organization_counts.insert(
+            kind,
+            CountryOrganizationCounts {
+                origin,
+                operating,
+                residence,
+            },
+        );
+    }
     Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, REFERENCE_CACHE))
-        .json(CountryView::from(country)))
+        .insert_header((header::CACHE_CONTROL, COUNTRY_DETAIL_CACHE))
+        .json(CountryDetailView {
+            country: CountryView::from(country),
+            organization_counts,
+        }))
 }
 
 /// An ISO 639 language.

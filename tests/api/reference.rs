@@ -412,12 +412,82 @@ async fn the_static_code_lists_match_the_seeded_reference_data() {
 #[tokio::test]
 async fn reference_lists_may_be_cached_by_clients() {
     let app = TestApp::spawn().await;
-    for path in ["/v1/countries", "/v1/countries/HTI", "/v1/sectors"] {
+    for (path, cache) in [
+        ("/v1/countries", "public, max-age=3600"),
+        ("/v1/sectors", "public, max-age=3600"),
+        // Its organization counts change as profiles are published.
+        ("/v1/countries/HTI", "public, max-age=60"),
+    ] {
         let res = app.get(path).await;
         assert_eq!(
             res.headers()["cache-control"].to_str().unwrap(),
-            "public, max-age=3600",
+            cache,
             "{path}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_country_counts_the_published_organizations_of_each_kind_it_is_origin_operation_or_home_of()
+ {
+    let app = TestApp::spawn().await;
+    let token = app.token("owner@example.org").await;
+    for (name, kind, status, origin, operating, residence) in [
+        (
+            "Dyaspora A",
+            "diaspora-organization",
+            "published",
+            "HT",
+            "HT",
+            "US",
+        ),
+        (
+            "Dyaspora B",
+            "diaspora-organization",
+            "published",
+            "HTI",
+            "DO",
+            "CA",
+        ),
+        ("NGO C", "international-ngo", "published", "FR", "HTI", "FR"),
+        (
+            "Draft D",
+            "diaspora-organization",
+            "draft",
+            "HT",
+            "HT",
+            "HT",
+        ),
+    ] {
+        app.create_organization(
+            &token,
+            serde_json::json!({
+                "name": name, "kind": kind, "status": status,
+                "origin_countries": [origin], "operating_countries": [operating],
+                "residence_country": residence
+            }),
+        )
+        .await;
+    }
+    let haiti: serde_json::Value = app.get("/v1/countries/ht").await.json().await.unwrap();
+    assert_eq!(haiti["code"], "HTI");
+    let counts = &haiti["organization_counts"];
+    assert_eq!(
+        counts["diaspora-organization"],
+        serde_json::json!({"origin": 2, "operating": 1, "residence": 0})
+    );
+    assert_eq!(
+        counts["international-ngo"],
+        serde_json::json!({"origin": 0, "operating": 1, "residence": 0})
+    );
+    assert_eq!(
+        counts.as_object().unwrap().len(),
+        11,
+        "every kind, zeros included"
+    );
+    let usa: serde_json::Value = app.get("/v1/countries/USA").await.json().await.unwrap();
+    assert_eq!(
+        usa["organization_counts"]["diaspora-organization"]["residence"],
+        1
+    );
 }
