@@ -2,6 +2,7 @@
 //! The only part of the crate that knows diesel.
 
 pub mod accounts;
+pub mod discovery;
 pub mod migrate;
 pub mod organizations;
 pub mod reference;

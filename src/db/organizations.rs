@@ -23,9 +23,9 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> Error {
     Error::DeserializationError(format!("{what}: {e}").into())
 }
 
-#[derive(Queryable, Selectable)]
+#[derive(Queryable, Selectable, QueryableByName)]
 #[diesel(table_name = organizations, check_for_backend(diesel::pg::Pg))]
-struct OrganizationRow {
+pub(super) struct OrganizationRow {
     id: Uuid,
     slug: String,
     name: String,
@@ -55,6 +55,16 @@ struct OrganizationRow {
     version: i32,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+}
+
+impl OrganizationRow {
+    /// The columns this row reads, for hand-written SQL over `organizations o`.
+    pub(super) const COLUMNS: &'static str = "o.id, o.slug, o.name, o.acronym, o.kind, o.description, \
+        o.alternate_names, o.founded_year, o.residence_country, o.city, o.origin_countries, \
+        o.operating_countries, o.capabilities, o.languages, o.website, o.public_email, \
+        o.public_phone, o.identifiers, o.members_count, o.volunteers_count, o.challenges, \
+        o.interests, o.status, o.verification_status, o.verified_at, o.verified_until, \
+        o.version, o.created_at, o.updated_at";
 }
 
 impl TryFrom<OrganizationRow> for Organization {

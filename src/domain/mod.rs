@@ -4,6 +4,7 @@
 //! is where validation lives ("parse, don't validate").
 
 pub mod account;
+pub mod discovery;
 pub mod organization;
 pub mod reference;
 pub mod text;

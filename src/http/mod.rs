@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod auth;
 pub mod codes;
 pub mod contacts;
+pub mod discovery;
 pub mod extract;
 pub mod health;
 pub mod members;
@@ -57,13 +58,14 @@ use problem::{PROBLEM_JSON, Problem};
     modifiers(&BearerScheme),
     tags(
         (name = "accounts", description = "Accounts, sign-in, tokens"),
+        (name = "discovery", description = "Finding organizations: filters, full-text search, facets"),
         (name = "organizations", description = "Profiles of diaspora organizations and humanitarian actors, and their members"),
         (name = "contacts", description = "Named contact persons: private to an organization's members and moderators"),
         (name = "moderation", description = "Moderators: verification decisions and the audit log"),
         (name = "reference", description = "Read-only reference data: countries, languages, sectors, kinds of support and of organization"),
         (name = "operations", description = "Health probes and this document"),
     ),
-    components(schemas(Problem))
+    components(schemas(Problem, discovery::FacetName))
 )]
 struct ApiDoc;
 
@@ -96,6 +98,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         utoipa_actix_web::scope("/v1")
             .configure(reference::routes)
             .configure(accounts::routes)
+            .configure(discovery::routes)
             .configure(organizations::routes)
             .configure(members::routes)
             .configure(contacts::routes),
@@ -288,6 +291,8 @@ pub struct AppState {
     pub hashing: Arc<tokio::sync::Semaphore>,
     /// Keys the throttling counters' hashes (derived from `JWT_SECRET`).
     pub throttle_secret: Arc<[u8]>,
+    /// Signs list cursors (derived from `JWT_SECRET`).
+    pub cursor_secret: Arc<[u8]>,
 }
 
 impl AppState {
@@ -304,6 +309,14 @@ impl AppState {
                 use sha2::Digest;
                 let digest = sha2::Sha256::new()
                     .chain_update(b"diaspora-directory throttle keys\n")
+                    .chain_update(config.jwt.secret.expose_secret().as_bytes())
+                    .finalize();
+                Arc::from(digest.as_slice())
+            },
+            cursor_secret: {
+                use sha2::Digest;
+                let digest = sha2::Sha256::new()
+                    .chain_update(b"diaspora-directory list cursors\n")
                     .chain_update(config.jwt.secret.expose_secret().as_bytes())
                     .finalize();
                 Arc::from(digest.as_slice())

@@ -76,8 +76,17 @@ pub fn decode_id_cursor(list: &str, cursor: &str) -> Result<i64, ApiError> {
 /// 200 with the page, and `Link: <...>; rel="next"` when a next page exists: this request's
 /// path and query with `cursor` replaced.
 pub fn respond<T: Serialize>(req: &HttpRequest, page: Page<T>) -> HttpResponse {
+    respond_with(req, page.next_cursor.clone(), &page)
+}
+
+/// [`respond`] for a body other than a plain [`Page`] (one with facets, say).
+pub fn respond_with<B: Serialize>(
+    req: &HttpRequest,
+    next_cursor: Option<String>,
+    body: &B,
+) -> HttpResponse {
     let mut res = HttpResponse::Ok();
-    if let Some(cursor) = &page.next_cursor {
+    if let Some(cursor) = &next_cursor {
         let mut url = url::form_urlencoded::Serializer::new(String::new());
         for (k, v) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
             if k != "cursor" {
@@ -90,5 +99,5 @@ pub fn respond<T: Serialize>(req: &HttpRequest, page: Page<T>) -> HttpResponse {
             format!("<{}?{}>; rel=\"next\"", req.path(), url.finish()),
         ));
     }
-    res.json(page)
+    res.json(body)
 }

@@ -1,0 +1,294 @@
+//! The discovery queries: a page of published organizations, the total, and facet counts, all
+//! over one filter. Built as SQL text with every value bound as a parameter (never spliced).
+
+use diesel::pg::Pg;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::sql_types::{Array, BigInt, Double, Integer, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::{QueryResult, QueryableByName};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use super::organizations::OrganizationRow;
+use crate::domain::discovery::{After, FacetCount, MAX_FACET_VALUES, OrganizationFilter, Sort};
+use crate::domain::organization::Organization;
+
+/// SQL text with positional parameters, numbered as they are bound.
+struct Sql<'a> {
+    query: BoxedSqlQuery<'a, Pg, SqlQuery>,
+    binds: usize,
+}
+
+impl<'a> Sql<'a> {
+    fn new(text: &str) -> Self {
+        Sql {
+            query: diesel::sql_query(text).into_boxed(),
+            binds: 0,
+        }
+    }
+
+    fn push(mut self, text: &str) -> Self {
+        self.query = self.query.sql(text);
+        self
+    }
+
+    /// Binds a value; returns the query and the placeholder (`$n`) to write where it goes.
+    fn bind<ST, V>(mut self, value: V) -> (Self, String)
+    where
+        Pg: diesel::sql_types::HasSqlType<ST>,
+        V: diesel::serialize::ToSql<ST, Pg> + Send + 'a,
+        ST: Send + 'a,
+    {
+        self.binds += 1;
+        self.query = self.query.bind::<ST, V>(value);
+        let placeholder = format!("${}", self.binds);
+        (self, placeholder)
+    }
+}
+
+/// Whether the organization's verification holds now (SQL).
+const VERIFIED: &str = "(o.verification_status = 'verified' AND o.verified_until > now())";
+
+/// `FROM organizations o WHERE` the filter, with the search terms bound first so that the
+/// relevance expression can refer to them as `$1` (tsquery text) and `$2` (normalised text).
+fn filtered<'a>(head: &str, filter: &'a OrganizationFilter) -> Sql<'a> {
+    let mut sql = Sql::new(head);
+    let search = filter.q.as_ref().map(|q| q.as_str().to_lowercase());
+    if let Some(q) = search {
+        let tsquery = filter.tsquery().unwrap_or_default();
+        let (s, _) = sql.bind::<Text, _>(tsquery);
+        let (s, _) = s.bind::<Text, _>(q);
+        sql = s;
+    }
+    sql = sql.push(" FROM organizations o WHERE o.status = 'published'");
+    let lists: [(&Vec<String>, &str); 7] = [
+        (&filter.kinds, "o.kind = ANY({})"),
+        (&filter.origin_countries, "o.origin_countries && {}"),
+        (&filter.operating_countries, "o.operating_countries && {}"),
+        (&filter.residence_countries, "o.residence_country = ANY({})"),
+        (&filter.sectors, "o.sectors && {}"),
+        (&filter.support_types, "o.support_types && {}"),
+        (&filter.languages, "o.languages && {}"),
+    ];
+    for (values, clause) in lists {
+        if values.is_empty() {
+            continue;
+        }
+        let (s, p) = sql.bind::<Array<Text>, _>(values.as_slice());
+        sql = s.push(&format!(" AND {}", clause.replace("{}", &p)));
+    }
+    if !filter.countries.is_empty() {
+        let (s, p) = sql.bind::<Array<Text>, _>(filter.countries.as_slice());
+        sql = s.push(&format!(
+            " AND (o.origin_countries && {p} OR o.operating_countries && {p} OR o.residence_country = ANY({p}))"
+        ));
+    }
+    match filter.verified {
+        Some(true) => sql = sql.push(&format!(" AND {VERIFIED}")),
+        Some(false) => sql = sql.push(&format!(" AND NOT {VERIFIED}")),
+        None => {}
+    }
+    if filter.q.is_some() {
+        // A word-prefix match in any text, or a name close enough to the query (typos).
+        sql = sql.push(
+            " AND ((length($1) > 0 AND o.search_document @@ to_tsquery('simple', dd_unaccent($1))) \
+             OR dd_unaccent($2) <% o.name_search)",
+        );
+    }
+    if let Some(since) = filter.updated_since {
+        let (s, p) = sql.bind::<Timestamptz, _>(since);
+        sql = s.push(&format!(" AND o.updated_at >= {p}"));
+    }
+    sql
+}
+
+const RANK: &str = "(CASE WHEN length($1) > 0 \
+     THEN ts_rank_cd(o.search_document, to_tsquery('simple', dd_unaccent($1)))::float8 ELSE 0 END \
+     + word_similarity(dd_unaccent($2), o.name_search)::float8)";
+
+#[derive(QueryableByName)]
+struct PageRow {
+    #[diesel(embed)]
+    organization: OrganizationRow,
+    #[diesel(sql_type = Double)]
+    rank: f64,
+    #[diesel(sql_type = Integer)]
+    unverified: i32,
+}
+
+/// One page of the filtered organizations in `sort` order, after `after`; `limit + 1` rows at
+/// most, so the caller can tell whether another page follows. Each with its sort key.
+pub async fn page(
+    conn: &mut AsyncPgConnection,
+    filter: &OrganizationFilter,
+    sort: Sort,
+    after: Option<&After>,
+    limit: i64,
+) -> QueryResult<Vec<(Organization, After)>> {
+    let rank = if filter.q.is_some() {
+        RANK
+    } else {
+        "0::float8"
+    };
+    let head = format!(
+        "SELECT {}, {rank} AS rank, CASE WHEN {VERIFIED} THEN 0 ELSE 1 END AS unverified",
+        OrganizationRow::COLUMNS
+    );
+    let mut sql = filtered(&head, filter);
+    if let Some(after) = after {
+        sql = match after.clone() {
+            After::Relevance(r, id) => {
+                let (s, pr) = sql.bind::<Double, _>(r);
+                let (s, pi) = s.bind::<SqlUuid, _>(id);
+                s.push(&format!(" AND ({rank}, o.id) < ({pr}, {pi})"))
+            }
+            After::Name(n, id) => {
+                let (s, pn) = sql.bind::<Text, _>(n);
+                let (s, pi) = s.bind::<SqlUuid, _>(id);
+                s.push(&format!(" AND (o.name, o.id) > ({pn}, {pi})"))
+            }
+            After::Updated(t, id) => {
+                let (s, pt) = sql.bind::<Timestamptz, _>(t);
+                let (s, pi) = s.bind::<SqlUuid, _>(id);
+                s.push(&format!(" AND (o.updated_at, o.id) < ({pt}, {pi})"))
+            }
+            After::Created(t, id) => {
+                let (s, pt) = sql.bind::<Timestamptz, _>(t);
+                let (s, pi) = s.bind::<SqlUuid, _>(id);
+                s.push(&format!(" AND (o.created_at, o.id) < ({pt}, {pi})"))
+            }
+            After::VerifiedThenName(u, n, id) => {
+                let (s, pu) = sql.bind::<Integer, _>(u);
+                let (s, pn) = s.bind::<Text, _>(n);
+                let (s, pi) = s.bind::<SqlUuid, _>(id);
+                s.push(&format!(
+                    " AND (CASE WHEN {VERIFIED} THEN 0 ELSE 1 END, o.name, o.id) > ({pu}, {pn}, {pi})"
+                ))
+            }
+        };
+    }
+    let order = match sort {
+        Sort::Relevance => format!(" ORDER BY {rank} DESC, o.id DESC"),
+        Sort::Name => " ORDER BY o.name, o.id".to_owned(),
+        Sort::UpdatedDesc => " ORDER BY o.updated_at DESC, o.id DESC".to_owned(),
+        Sort::CreatedDesc => " ORDER BY o.created_at DESC, o.id DESC".to_owned(),
+        Sort::VerifiedThenName => {
+            format!(" ORDER BY CASE WHEN {VERIFIED} THEN 0 ELSE 1 END, o.name, o.id")
+        }
+    };
+    let (sql, pl) = sql.push(&order).bind::<BigInt, _>(limit + 1);
+    let rows: Vec<PageRow> = sql.push(&format!(" LIMIT {pl}")).query.load(conn).await?;
+    rows.into_iter()
+        .map(|r| {
+            let org = Organization::try_from(r.organization)?;
+            let key = match sort {
+                Sort::Relevance => After::Relevance(r.rank, org.id),
+                Sort::Name => After::Name(org.profile.name.clone(), org.id),
+                Sort::UpdatedDesc => After::Updated(org.updated_at, org.id),
+                Sort::CreatedDesc => After::Created(org.created_at, org.id),
+                Sort::VerifiedThenName => {
+                    After::VerifiedThenName(r.unverified, org.profile.name.clone(), org.id)
+                }
+            };
+            Ok((org, key))
+        })
+        .collect()
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    count: i64,
+}
+
+/// How many organizations the filter matches.
+pub async fn total(conn: &mut AsyncPgConnection, filter: &OrganizationFilter) -> QueryResult<i64> {
+    let row: Count = filtered("SELECT count(*) AS count", filter)
+        .query
+        .get_result(conn)
+        .await?;
+    Ok(row.count)
+}
+
+#[derive(QueryableByName)]
+struct FacetRow {
+    #[diesel(sql_type = Text)]
+    value: String,
+    #[diesel(sql_type = BigInt)]
+    count: i64,
+}
+
+/// The most frequent values of one facet over the filtered set, most frequent first.
+/// `facet` is one of [`crate::domain::discovery::FACETS`].
+pub async fn facet(
+    conn: &mut AsyncPgConnection,
+    filter: &OrganizationFilter,
+    facet: &str,
+) -> QueryResult<Vec<FacetCount>> {
+    let expression = match facet {
+        "kind" => "o.kind",
+        "origin_country" => "unnest(o.origin_countries)",
+        "operating_country" => "unnest(o.operating_countries)",
+        "residence_country" => "o.residence_country",
+        "sector" => "unnest(o.sectors)",
+        "support_type" => "unnest(o.support_types)",
+        "language" => "unnest(o.languages)",
+        _ => return Ok(Vec::new()),
+    };
+    let sql = filtered(
+        &format!("SELECT value, count(*) AS count FROM (SELECT {expression} AS value"),
+        filter,
+    );
+    let (sql, pl) = sql.bind::<BigInt, _>(MAX_FACET_VALUES);
+    let rows: Vec<FacetRow> = sql
+        .push(&format!(
+            ") AS v WHERE value IS NOT NULL GROUP BY value ORDER BY count DESC, value LIMIT {pl}"
+        ))
+        .query
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| FacetCount {
+            value: r.value,
+            count: r.count,
+        })
+        .collect())
+}
+
+/// The sectors given and their children.
+pub async fn sectors_with_children(
+    conn: &mut AsyncPgConnection,
+    sectors: &[String],
+) -> QueryResult<Vec<String>> {
+    use super::schema::sectors as s;
+    use diesel::{BoolExpressionMethods, ExpressionMethods, QueryDsl};
+    s::table
+        .filter(s::code.eq_any(sectors).or(s::parent_code.eq_any(sectors)))
+        .select(s::code)
+        .order(s::code)
+        .load(conn)
+        .await
+}
+
+/// `EXPLAIN` of the page query, for tests that check every filter is index-backed.
+pub async fn explain_page(
+    conn: &mut AsyncPgConnection,
+    filter: &OrganizationFilter,
+) -> QueryResult<String> {
+    #[derive(QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+        line: String,
+    }
+    let rank = if filter.q.is_some() {
+        RANK
+    } else {
+        "0::float8"
+    };
+    let sql = filtered(&format!("EXPLAIN SELECT o.id, {rank} AS rank"), filter);
+    let lines: Vec<Line> = sql.query.load(conn).await?;
+    Ok(lines
+        .into_iter()
+        .map(|l| l.line)
+        .collect::<Vec<_>>()
+        .join("\n"))
+}

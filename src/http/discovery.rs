@@ -1,0 +1,447 @@
+//! `GET /v1/organizations`: the directory's core query. Filters, full-text search, sorts,
+//! tamper-proof cursors and facets over published organizations.
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::codes::{OrganizationKindCode, SectorCode, SupportTypeCode};
+use super::extract::Query;
+use super::organizations::OrganizationView;
+use super::paging;
+use super::problem::Problem;
+use crate::db::discovery as queries;
+use crate::db::organizations::resolve_codes;
+use crate::db::{self, Connection, Pool};
+use crate::domain::discovery::{After, FACETS, MAX_FILTER_VALUES, OrganizationFilter, Sort};
+use crate::domain::reference::{ORGANIZATION_KIND_CODES, SECTOR_CODES, SUPPORT_TYPE_CODES};
+use crate::domain::text::SearchText;
+use crate::error::ApiError;
+
+/// A facet's name, as `facets=` takes it.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FacetName {
+    Kind,
+    OriginCountry,
+    OperatingCountry,
+    ResidenceCountry,
+    Sector,
+    SupportType,
+    Language,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+pub enum SortParam {
+    #[serde(rename = "relevance")]
+    Relevance,
+    #[serde(rename = "name")]
+    Name,
+    #[serde(rename = "-updated_at")]
+    UpdatedDesc,
+    #[serde(rename = "-created_at")]
+    CreatedDesc,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OrganizationListQuery {
+    /// Kinds of organization, comma-separated (any of them).
+    #[param(value_type = Option<Vec<OrganizationKindCode>>, style = Form, explode = false)]
+    pub kind: Option<String>,
+    /// Countries of origin (alpha-3 or alpha-2, any case), comma-separated.
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = "HTI,DOM")]
+    pub origin_country: Option<String>,
+    /// Countries of operation, comma-separated.
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
+    pub operating_country: Option<String>,
+    /// Countries of residence, comma-separated.
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
+    pub residence_country: Option<String>,
+    /// Countries in any of the three roles, comma-separated.
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
+    pub country: Option<String>,
+    /// Sectors, comma-separated; a parent sector matches its children (`health` finds
+    /// `health-mhpss`).
+    #[param(value_type = Option<Vec<SectorCode>>, style = Form, explode = false)]
+    pub sector: Option<String>,
+    /// Kinds of support, comma-separated.
+    #[param(value_type = Option<Vec<SupportTypeCode>>, style = Form, explode = false)]
+    pub support_type: Option<String>,
+    /// Languages (ISO 639-1 or 639-3), comma-separated.
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = "ht")]
+    pub language: Option<String>,
+    /// `true`: verified and not expired; `false`: the others.
+    pub verified: Option<bool>,
+    /// Words to find in names, acronyms, alternate names, descriptions and capability
+    /// descriptions (accents and case ignored; each word may be a prefix); names also match
+    /// with typos.
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+    /// Only organizations changed at or after this instant (RFC 3339).
+    pub updated_since: Option<DateTime<Utc>>,
+    /// `relevance` (the default with `q`), `name`, `-updated_at`, `-created_at`. Without `q`
+    /// the default is verified organizations first, then by name.
+    #[param(inline)]
+    pub sort: Option<SortParam>,
+    /// Facets to count over the whole filtered set, comma-separated.
+    #[param(value_type = Option<Vec<FacetName>>, style = Form, explode = false)]
+    pub facets: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page of the same query.
+    #[param(max_length = 1000)]
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FacetValueView {
+    pub value: String,
+    pub count: i64,
+}
+
+/// A page of organizations, and facet counts when asked for.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OrganizationPage {
+    pub data: Vec<OrganizationView>,
+    /// Opaque cursor for the next page; null on the last page.
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+    /// How many organizations match, across all pages.
+    pub total: i64,
+    /// Per requested facet, its most frequent values (at most 50) over the whole filtered set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facets: Option<BTreeMap<String, Vec<FacetValueView>>>,
+}
+
+/// A comma list: trimmed, blanks dropped, at most [`MAX_FILTER_VALUES`] values.
+fn list(name: &str, raw: Option<&str>) -> Result<Vec<String>, ApiError> {
+    let values: Vec<String> = raw
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if values.len() > MAX_FILTER_VALUES {
+        return Err(ApiError::bad_parameter(
+            name,
+            format!("at most {MAX_FILTER_VALUES} values"),
+        ));
+    }
+    Ok(values)
+}
+
+fn codes(name: &str, raw: Option<&str>, allowed: &[&str]) -> Result<Vec<String>, ApiError> {
+    let values = list(name, raw)?;
+    if let Some(bad) = values.iter().find(|v| !allowed.contains(&v.as_str())) {
+        return Err(ApiError::bad_parameter(
+            name,
+            format!("{bad:?} is not one of: {}", allowed.join(", ")),
+        ));
+    }
+    Ok(values)
+}
+
+/// Parameters whose values must be resolved against the reference tables.
+struct Lookups {
+    origin: Vec<String>,
+    operating: Vec<String>,
+    residence: Vec<String>,
+    any: Vec<String>,
+    languages: Vec<String>,
+}
+
+async fn resolve(
+    conn: &mut Connection,
+    l: Lookups,
+) -> Result<
+    (
+        Vec<String>,
+        Vec<String>,
+        Vec<String>,
+        Vec<String>,
+        Vec<String>,
+    ),
+    ApiError,
+> {
+    let countries: Vec<String> = [&l.origin, &l.operating, &l.residence, &l.any]
+        .into_iter()
+        .flatten()
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    let languages: Vec<String> = l.languages.iter().map(|c| c.to_ascii_lowercase()).collect();
+    let known = resolve_codes(conn, &countries, &languages)
+        .await
+        .map_err(db::query_failed("resolving country and language codes"))?;
+    let country = |name: &str, values: &[String]| -> Result<Vec<String>, ApiError> {
+        values
+            .iter()
+            .map(|v| {
+                known
+                    .countries
+                    .get(&v.to_ascii_uppercase())
+                    .filter(|_| v.len() <= 3)
+                    .cloned()
+                    .ok_or_else(|| {
+                        ApiError::bad_parameter(
+                            name,
+                            format!(
+                                "{v:?} is not an ISO 3166-1 country code: use alpha-3 (HTI) or alpha-2 (HT)"
+                            ),
+                        )
+                    })
+            })
+            .collect()
+    };
+    let language = l
+        .languages
+        .iter()
+        .map(|v| {
+            known
+                .languages
+                .get(&v.to_ascii_lowercase())
+                .filter(|_| v.len() <= 3)
+                .cloned()
+                .ok_or_else(|| {
+                    ApiError::bad_parameter(
+                        "language",
+                        format!("{v:?} is not an ISO 639 language code (ht, es, fr, prs...)"),
+                    )
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((
+        country("origin_country", &l.origin)?,
+        country("operating_country", &l.operating)?,
+        country("residence_country", &l.residence)?,
+        country("country", &l.any)?,
+        language,
+    ))
+}
+
+type CursorMac = Hmac<Sha256>;
+
+/// What a cursor carries: where the next page starts, and a fingerprint of the query it
+/// belongs to. Signed, so a client can neither forge a position nor reuse a cursor with
+/// other filters.
+#[derive(Serialize, Deserialize)]
+struct CursorPayload {
+    q: String,
+    a: After,
+}
+
+fn fingerprint(filter: &OrganizationFilter, sort: Sort) -> String {
+    let digest = Sha256::digest(format!("{filter:?}|{sort:?}").as_bytes());
+    URL_SAFE_NO_PAD.encode(&digest[..12])
+}
+
+fn sign(secret: &[u8], body: &str) -> Option<CursorMac> {
+    let mut mac = CursorMac::new_from_slice(secret).ok()?;
+    mac.update(body.as_bytes());
+    Some(mac)
+}
+
+fn encode_cursor(secret: &[u8], fingerprint: &str, after: After) -> Option<String> {
+    let json = serde_json::to_string(&CursorPayload {
+        q: fingerprint.to_owned(),
+        a: after,
+    })
+    .ok()?;
+    let body = URL_SAFE_NO_PAD.encode(json);
+    let tag = sign(secret, &body)?.finalize().into_bytes();
+    Some(format!("{body}.{}", URL_SAFE_NO_PAD.encode(&tag[..16])))
+}
+
+fn decode_cursor(secret: &[u8], fingerprint: &str, cursor: &str) -> Result<After, ApiError> {
+    let foreign = || {
+        ApiError::bad_parameter(
+            "cursor",
+            "is not a cursor of this query: pass back `next_cursor` exactly as received, with the same filters and sort",
+        )
+    };
+    let (body, tag) = cursor.split_once('.').ok_or_else(foreign)?;
+    let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| foreign())?;
+    sign(secret, body)
+        .ok_or_else(foreign)?
+        .verify_truncated_left(&tag)
+        .map_err(|_| foreign())?;
+    let json = URL_SAFE_NO_PAD.decode(body).map_err(|_| foreign())?;
+    let payload: CursorPayload = serde_json::from_slice(&json).map_err(|_| foreign())?;
+    if payload.q != fingerprint {
+        return Err(foreign());
+    }
+    Ok(payload.a)
+}
+
+/// Find organizations
+///
+/// The directory's core query, public: published organizations only. Filters combine with
+/// AND; the values of one comma list with OR. An unknown code is a 400 naming its parameter,
+/// never an empty result. Pages follow `next_cursor` (also in the `Link` header), which walks
+/// the result set once, in order, even while organizations are added.
+#[utoipa::path(
+    tag = "discovery",
+    operation_id = "list_organizations",
+    params(OrganizationListQuery),
+    responses(
+        (status = 200, description = "A page of organizations", body = OrganizationPage,
+            headers(("Link" = String, description = "`<url>; rel=\"next\"` when more follow"))),
+        (status = 400, description = "A parameter is invalid or names an unknown code; or the cursor is not one of this query", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/organizations")]
+pub async fn list_organizations(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    pool: web::Data<Pool>,
+    query: Query<OrganizationListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let p = query.into_inner();
+    let limit = paging::limit(p.limit)?;
+    let kinds = codes("kind", p.kind.as_deref(), &ORGANIZATION_KIND_CODES)?;
+    let sectors = codes("sector", p.sector.as_deref(), &SECTOR_CODES)?;
+    let support_types = codes(
+        "support_type",
+        p.support_type.as_deref(),
+        &SUPPORT_TYPE_CODES,
+    )?;
+    let facets = codes("facets", p.facets.as_deref(), &FACETS)?;
+    let q = match p.q.as_deref() {
+        Some(raw) => {
+            SearchText::parse_optional(raw).map_err(|why| ApiError::bad_parameter("q", why))?
+        }
+        None => None,
+    };
+    let sort = match (p.sort, &q) {
+        (Some(SortParam::Relevance) | None, Some(_)) => Sort::Relevance,
+        (Some(SortParam::Name), _) => Sort::Name,
+        (Some(SortParam::UpdatedDesc), _) => Sort::UpdatedDesc,
+        (Some(SortParam::CreatedDesc), _) => Sort::CreatedDesc,
+        (Some(SortParam::Relevance) | None, None) => Sort::VerifiedThenName,
+    };
+    let lookups = Lookups {
+        origin: list("origin_country", p.origin_country.as_deref())?,
+        operating: list("operating_country", p.operating_country.as_deref())?,
+        residence: list("residence_country", p.residence_country.as_deref())?,
+        any: list("country", p.country.as_deref())?,
+        languages: list("language", p.language.as_deref())?,
+    };
+    let mut conn = db::connection(&pool).await?;
+    let (origin, operating, residence, any, languages) = resolve(&mut conn, lookups).await?;
+    let sectors = if sectors.is_empty() {
+        sectors
+    } else {
+        queries::sectors_with_children(&mut conn, &sectors)
+            .await
+            .map_err(db::query_failed("expanding sectors"))?
+    };
+    let filter = OrganizationFilter {
+        kinds,
+        origin_countries: origin,
+        operating_countries: operating,
+        residence_countries: residence,
+        countries: any,
+        sectors,
+        support_types,
+        languages,
+        verified: p.verified,
+        q,
+        updated_since: p.updated_since,
+    };
+    let print = fingerprint(&filter, sort);
+    let after = p
+        .cursor
+        .as_deref()
+        .map(|c| decode_cursor(&state.cursor_secret, &print, c))
+        .transpose()?;
+    let mut rows = queries::page(&mut conn, &filter, sort, after.as_ref(), limit)
+        .await
+        .map_err(db::query_failed("listing organizations"))?;
+    let page_size = usize::try_from(limit).unwrap_or(usize::MAX);
+    let next_cursor = if rows.len() > page_size {
+        rows.truncate(page_size);
+        rows.last()
+            .and_then(|(_, key)| encode_cursor(&state.cursor_secret, &print, key.clone()))
+    } else {
+        None
+    };
+    let total = queries::total(&mut conn, &filter)
+        .await
+        .map_err(db::query_failed("counting organizations"))?;
+    let facets = if facets.is_empty() {
+        None
+    } else {
+        let mut out = BTreeMap::new();
+        for name in facets {
+            let counts = queries::facet(&mut conn, &filter, &name)
+                .await
+                .map_err(db::query_failed("counting a facet"))?;
+            out.insert(
+                name,
+                counts
+                    .into_iter()
+                    .map(|c| FacetValueView {
+                        value: c.value,
+                        count: c.count,
+                    })
+                    .collect(),
+            );
+        }
+        Some(out)
+    };
+    let now = Utc::now();
+    let body = OrganizationPage {
+        data: rows
+            .into_iter()
+            .map(|(org, _)| OrganizationView::of(org, now))
+            .collect(),
+        next_cursor,
+        total,
+        facets,
+    };
+    Ok(paging::respond_with(&req, body.next_cursor.clone(), &body))
+}
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_organizations);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_are_signed_and_bound_to_their_query() {
+        let secret = b"a secret of the server, 32 bytes long";
+        let id = uuid::Uuid::new_v4();
+        let cursor = encode_cursor(secret, "query-a", After::Name("Zed".into(), id)).unwrap();
+        assert_eq!(
+            decode_cursor(secret, "query-a", &cursor).unwrap(),
+            After::Name("Zed".into(), id)
+        );
+        assert!(decode_cursor(secret, "query-b", &cursor).is_err());
+        assert!(decode_cursor(b"another secret", "query-a", &cursor).is_err());
+        // A forged position with a copied tag is refused.
+        let (_, tag) = cursor.split_once('.').unwrap();
+        let forged_body = URL_SAFE_NO_PAD.encode(
+            serde_json::to_string(&CursorPayload {
+                q: "query-a".into(),
+                a: After::Name("Aaa".into(), id),
+            })
+            .unwrap(),
+        );
+        assert!(decode_cursor(secret, "query-a", &format!("{forged_body}.{tag}")).is_err());
+        assert!(decode_cursor(secret, "query-a", "garbage").is_err());
+    }
+}
