@@ -33,17 +33,30 @@ enum Command {
     /// Grant or revoke platform moderator rights (never possible through the API).
     #[command(subcommand)]
     Moderator(ModeratorCommand),
+    /// Fill DATABASE_URL with synthetic published organizations, for development and
+    /// benchmarks (never on a production database). Creates and migrates the database first.
+    Seed {
+        /// How many organizations to add.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+        synthetic: u64,
+        /// Random seed: the same seed gives the same organizations.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Rows per INSERT statement.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=2000))]
+        batch: u64,
+    },
 }
 
 #[derive(Subcommand)]
 enum ModeratorCommand {
-    /// Make the account with this email a moderator (effective at its next sign-in or refresh).
+    /// Make the account with this email a moderator (effective at once: moderator actions
+    /// check the database).
     Add {
         /// Email of an existing account.
         email: String,
     },
-    /// Take moderator rights away (access tokens already issued keep them until they expire,
-    /// about 15 minutes at most).
+    /// Take moderator rights away (effective at once: moderator actions check the database).
     Remove {
         /// Email of an existing account.
         email: String,
@@ -70,6 +83,11 @@ async fn main() -> ExitCode {
         Command::Moderator(ModeratorCommand::Remove { email }) => {
             moderator_command(&email, false).await
         }
+        Command::Seed {
+            synthetic,
+            seed,
+            batch,
+        } => seed_command(synthetic, seed, batch).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -126,16 +144,64 @@ async fn moderator_command(email: &str, grant: bool) -> Result<(), String> {
         ));
     }
     if grant {
-        println!(
-            "{} is now a moderator (from their next sign-in or token refresh).",
-            email.as_str()
-        );
+        println!("{} is now a moderator.", email.as_str());
     } else {
-        println!(
-            "{} is no longer a moderator (access tokens already issued keep it until they expire, within about 15 minutes).",
-            email.as_str()
-        );
+        println!("{} is no longer a moderator.", email.as_str());
     }
+    Ok(())
+}
+
+async fn seed_command(count: u64, seed: u64, batch: u64) -> Result<(), String> {
+    let db = DatabaseConfig::from_lookup(&env).map_err(|e| e.to_string())?;
+    let log = LogConfig::from_lookup(&env).map_err(|e| e.to_string())?;
+    telemetry::init(&log);
+    let url = db.url.expose_secret();
+    let target = migrate::redacted(url);
+    migrate::prepare(url).await.map_err(|e| e.to_string())?;
+    let mut conn = diaspora_directory::db::connect(url)
+        .await
+        .map_err(|e| format!("{e}"))?;
+    let started = std::time::Instant::now();
+    let progress = indicatif::ProgressBar::new(count).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} seeding [{bar:40}] {pos}/{len} organizations ({per_sec}, {eta} left)",
+        )
+        .map_err(|e| e.to_string())?
+        .progress_chars("=> "),
+    );
+    // Numbers continue from the organizations already there, so seeding twice adds more.
+    let first = diaspora_directory::db::organizations::count_organizations(&mut conn)
+        .await
+        .map_err(|e| format!("counting organizations in {target} failed: {e}"))?;
+    let mut number = u64::try_from(first).unwrap_or(0);
+    let mut generator = diaspora_directory::seed::Generator::new(seed ^ number);
+    let mut inserted = 0usize;
+    let mut left = count;
+    while left > 0 {
+        let n = left.min(batch);
+        let orgs: Vec<_> = (0..n)
+            .map(|_| {
+                number += 1;
+                generator.organization(number)
+            })
+            .collect();
+        let rows: Vec<_> = orgs
+            .iter()
+            .map(|o| (&o.profile, o.slug.as_str(), o.verified))
+            .collect();
+        inserted += diaspora_directory::db::organizations::insert_published_batch(&mut conn, &rows)
+            .await
+            .map_err(|e| format!("inserting into {target} failed: {e}"))?;
+        progress.inc(n);
+        left -= n;
+    }
+    progress.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    tracing::info!(database = %target, inserted, seconds = secs, "seeded synthetic organizations");
+    println!(
+        "Seeded {inserted} synthetic organizations into {target} in {secs:.1} s ({:.0}/s).",
+        inserted as f64 / secs.max(0.001)
+    );
     Ok(())
 }
 

@@ -1107,3 +1107,40 @@ pub async fn country_counts(
         .map(|r| (r.kind, r.origin, r.operating, r.residence))
         .collect())
 }
+
+/// Inserts published organizations with no members in one statement (synthetic data for
+/// development and benchmarks); a slug already taken skips its row. Returns rows inserted.
+pub async fn insert_published_batch(
+    conn: &mut AsyncPgConnection,
+    batch: &[(&Profile, &str, bool)],
+) -> QueryResult<usize> {
+    let now = Utc::now();
+    let until = now + chrono::Duration::days(180);
+    let rows: Vec<_> = batch
+        .iter()
+        .map(|(profile, slug, verified)| {
+            (
+                ProfileColumns::of(profile),
+                organizations::slug.eq(*slug),
+                organizations::status.eq(Status::Published.as_str()),
+                organizations::verification_status.eq(if *verified {
+                    VerificationStatus::Verified.as_str()
+                } else {
+                    VerificationStatus::Unverified.as_str()
+                }),
+                organizations::verified_at.eq(verified.then_some(now)),
+                organizations::verified_until.eq(verified.then_some(until)),
+            )
+        })
+        .collect();
+    diesel::insert_into(organizations::table)
+        .values(rows)
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await
+}
+
+/// Organizations in the database, whatever their status.
+pub async fn count_organizations(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+    organizations::table.count().get_result(conn).await
+}

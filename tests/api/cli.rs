@@ -26,6 +26,10 @@ fn every_command_has_help() {
         vec!["serve", "--help"],
         vec!["migrate", "--help"],
         vec!["openapi", "--help"],
+        vec!["seed", "--help"],
+        vec!["moderator", "--help"],
+        vec!["moderator", "add", "--help"],
+        vec!["moderator", "remove", "--help"],
     ] {
         let out = run(&args, &[]);
         assert!(out.status.success(), "{args:?}");
@@ -33,7 +37,7 @@ fn every_command_has_help() {
         assert!(text.contains("Usage:"), "{args:?}: {text}");
     }
     let top = String::from_utf8(run(&["--help"], &[]).stdout).unwrap();
-    for sub in ["serve", "migrate", "openapi"] {
+    for sub in ["serve", "migrate", "openapi", "seed", "moderator"] {
         assert!(top.contains(sub));
     }
 }
@@ -363,5 +367,76 @@ async fn moderator_rights_come_from_the_command_line_and_secrets_stay_out_of_log
     assert!(
         log.contains("signed in"),
         "sign-ins are logged (without secrets)"
+    );
+}
+
+/// `seed` writes plausible, valid, published profiles: every one passes the API's own
+/// validation unchanged, and the big diasporas dominate.
+#[tokio::test]
+async fn seed_writes_valid_published_organizations() {
+    use diaspora_directory::db::{discovery, organizations};
+    use diaspora_directory::domain::discovery::{OrganizationFilter, Sort};
+    let db = crate::harness::TestDb::migrated().await;
+    let out = tokio::task::spawn_blocking({
+        let url = db.url.clone();
+        move || {
+            run(
+                &["seed", "--synthetic", "300", "--batch", "70"],
+                &[("DATABASE_URL", &url)],
+            )
+        }
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("Seeded 300 synthetic organizations"),
+        "{stdout}"
+    );
+
+    let mut conn = db.connect().await;
+    let all = discovery::page(
+        &mut conn,
+        &OrganizationFilter::default(),
+        Sort::Name,
+        None,
+        1000,
+    )
+    .await
+    .unwrap();
+    assert_eq!(all.len(), 300);
+    let mut haiti = 0;
+    for (org, _) in &all {
+        let p = org.profile.clone();
+        let known =
+            organizations::resolve_codes(&mut conn, &p.country_inputs(), &p.language_inputs())
+                .await
+                .unwrap();
+        let valid = p.clone().validate(&known);
+        assert_eq!(valid.as_ref().ok(), Some(&p), "{}: {valid:?}", p.name);
+        assert!(!p.capabilities.is_empty() && p.capabilities.len() <= 4);
+        assert!((1..=3).contains(&p.languages.len()));
+        haiti += usize::from(p.origin_countries.contains(&"HTI".to_owned()));
+    }
+    assert!(
+        haiti > 15,
+        "Haiti is among the largest diasporas: {haiti} of 300"
+    );
+    // Seeding again adds more, with new slugs.
+    let again = tokio::task::spawn_blocking({
+        let url = db.url.clone();
+        move || run(&["seed", "--synthetic", "10"], &[("DATABASE_URL", &url)])
+    })
+    .await
+    .unwrap();
+    assert!(again.status.success());
+    assert_eq!(
+        organizations::count_organizations(&mut conn).await.unwrap(),
+        310
     );
 }
