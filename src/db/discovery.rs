@@ -292,3 +292,90 @@ pub async fn explain_page(
         .collect::<Vec<_>>()
         .join("\n"))
 }
+
+/// Published organizations worth scoring against a need, best by a coarse score first, at most
+/// `limit`. When the need names countries, an organization must relate to one of them;
+/// otherwise it must meet at least one criterion. Also how many organizations qualify.
+pub async fn match_candidates(
+    conn: &mut AsyncPgConnection,
+    need: &crate::domain::matching::Need,
+    limit: i64,
+) -> QueryResult<(Vec<Organization>, i64)> {
+    let sectors = need.all_sectors();
+    let criteria: [(&[String], &str, i32); 5] = [
+        (&need.origin_countries, "o.origin_countries && {}", 4),
+        (&sectors, "o.sectors && {}", 3),
+        (&need.support_types, "o.support_types && {}", 2),
+        (&need.languages, "o.languages && {}", 2),
+        (
+            &need.residence_countries,
+            "o.residence_country = ANY({})",
+            1,
+        ),
+    ];
+    let build = |head: &str| {
+        let mut sql = Sql::new(head);
+        let mut score: Vec<String> = Vec::new();
+        let mut any: Vec<String> = Vec::new();
+        let mut required: Vec<String> = Vec::new();
+        for (values, clause, weight) in criteria {
+            if values.is_empty() {
+                continue;
+            }
+            let (s, p) = sql.bind::<Array<Text>, _>(values);
+            sql = s;
+            let predicate = clause.replace("{}", &p);
+            score.push(format!("({predicate})::int * {weight}"));
+            if clause.starts_with("o.origin_countries") {
+                required.push(predicate.clone());
+            }
+            any.push(predicate);
+        }
+        if !need.countries.is_empty() {
+            let (s, p) = sql.bind::<Array<Text>, _>(need.countries.as_slice());
+            sql = s;
+            score.push(format!(
+                "((o.origin_countries && {p})::int * 4 + (o.operating_countries && {p})::int * 3 \
+                 + (o.residence_country = ANY({p}))::int * 2)"
+            ));
+            required.push(format!(
+                "(o.origin_countries && {p} OR o.operating_countries && {p} OR o.residence_country = ANY({p}))"
+            ));
+        }
+        let condition = if required.is_empty() {
+            any.join(" OR ")
+        } else {
+            required.join(" OR ")
+        };
+        let score = if score.is_empty() {
+            "0".to_owned()
+        } else {
+            score.join(" + ")
+        };
+        (sql, condition, score)
+    };
+    let head = format!(
+        "SELECT {}, 0::float8 AS rank, 0 AS unverified",
+        OrganizationRow::COLUMNS
+    );
+    let (sql, condition, score) = build(&head);
+    let (sql, pl) = sql
+        .push(&format!(
+            " FROM organizations o WHERE o.status = 'published' AND ({condition}) ORDER BY {score} DESC, o.id"
+        ))
+        .bind::<BigInt, _>(limit);
+    let rows: Vec<PageRow> = sql.push(&format!(" LIMIT {pl}")).query.load(conn).await?;
+    let organizations = rows
+        .into_iter()
+        .map(|r| Organization::try_from(r.organization))
+        .collect::<QueryResult<Vec<_>>>()?;
+    let (sql, condition, _) = build("SELECT count(*) AS count");
+    let count: Count = sql
+        .push(&format!(
+            " FROM organizations o WHERE o.status = 'published' AND ({condition})"
+        ))
+        .query
+        .get_result(conn)
+        .await?;
+    Ok((organizations, count.count))
+}

@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod discovery;
+pub mod matching;
 pub mod organization;
 pub mod reference;
 pub mod text;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -413,8 +413,192 @@ pub async fn list_organizations(
     Ok(paging::respond_with(&req, body.next_cursor.clone(), &body))
 }
 
+/// A need to match organizations against. Name at least one criterion.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MatchRequest {
+    /// The community of origin the help is for (alpha-3 or alpha-2, any case).
+    #[schema(pattern = "^[A-Za-z]{2,3}$", example = "HT")]
+    pub origin_country: Option<String>,
+    /// A country the organization relates to in any role (origin counts most, then operations,
+    /// then residence).
+    #[schema(pattern = "^[A-Za-z]{2,3}$")]
+    pub country: Option<String>,
+    /// Sectors needed; a parent sector is met by its children.
+    #[serde(default)]
+    #[schema(max_items = 16)]
+    pub sectors: Vec<SectorCode>,
+    #[serde(default)]
+    #[schema(max_items = 11)]
+    pub support_types: Vec<SupportTypeCode>,
+    /// Languages needed (ISO 639-1 or 639-3).
+    #[serde(default)]
+    #[schema(max_items = 30, example = json!(["ht", "fr"]))]
+    pub languages: Vec<String>,
+    /// Preferred countries of residence (a small bonus).
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub residence_countries: Vec<String>,
+    /// How many organizations to return, 1 to 100 (default 20).
+    #[schema(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReasonView {
+    /// `origin_country`, `operating_country`, `residence_country`, `sectors`,
+    /// `support_types`, `languages` or `residence_countries`.
+    pub criterion: String,
+    /// The requested values this organization meets.
+    pub matched: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MatchView {
+    pub organization: OrganizationView,
+    /// How well the organization fits, from 0 to 1: the weighted share of the criteria met
+    /// (country 35%, sectors 25%, support 20%, languages 15%, residence 5%, over those asked).
+    #[schema(example = 0.875)]
+    pub score: f64,
+    pub reasons: Vec<ReasonView>,
+}
+
+/// Ranked matches (one page: `next_cursor` is always null).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MatchPage {
+    pub data: Vec<MatchView>,
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+    /// How many published organizations meet at least one criterion (the best 500 are
+    /// scored).
+    pub total: i64,
+}
+
+/// Match organizations to a need
+///
+/// Ranks published organizations against a need: best fit first, with a `score` and the
+/// `reasons` (which criteria matched). At equal fit, verified organizations come first. When a
+/// country is given, only organizations related to it are considered.
+#[utoipa::path(
+    tag = "discovery",
+    operation_id = "match_organizations",
+    request_body = MatchRequest,
+    responses(
+        (status = 200, description = "Ranked organizations", body = MatchPage),
+        (status = 422, description = "Invalid fields, each named (an unknown country or language code; no criterion at all)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/matches")]
+pub async fn match_organizations(
+    pool: web::Data<Pool>,
+    body: super::extract::Json<MatchRequest>,
+) -> Result<HttpResponse, ApiError> {
+    use crate::domain::matching::{MAX_CANDIDATES, Need, rank};
+    use crate::domain::organization::{KnownCodes, Validator};
+    let b = body.0;
+    let mut v = Validator::default();
+    let limit = match b.limit {
+        None => paging::DEFAULT_LIMIT,
+        Some(n) if (1..=paging::MAX_LIMIT).contains(&n) => n,
+        Some(_) => {
+            v.error(
+                "limit",
+                format!("must be between 1 and {}", paging::MAX_LIMIT),
+            );
+            paging::DEFAULT_LIMIT
+        }
+    };
+    let mut conn = db::connection(&pool).await?;
+    let countries: Vec<String> = b
+        .origin_country
+        .iter()
+        .chain(&b.country)
+        .chain(&b.residence_countries)
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    let languages: Vec<String> = b.languages.iter().map(|l| l.to_ascii_lowercase()).collect();
+    let known: KnownCodes = resolve_codes(&mut conn, &countries, &languages)
+        .await
+        .map_err(db::query_failed("resolving country and language codes"))?;
+    let origin = b
+        .origin_country
+        .as_deref()
+        .map(|c| v.country("origin_country", c, &known));
+    let country = b
+        .country
+        .as_deref()
+        .map(|c| v.country("country", c, &known));
+    let residences: Vec<String> = b
+        .residence_countries
+        .iter()
+        .enumerate()
+        .map(|(i, c)| v.country(&format!("residence_countries[{i}]"), c, &known))
+        .collect();
+    let languages = v.languages("languages", &b.languages, 30, &known);
+    let sectors = SectorCode::strings(b.sectors);
+    let support_types = SupportTypeCode::strings(b.support_types);
+    for (i, s) in sectors.iter().enumerate() {
+        v.code(&format!("sectors[{i}]"), s, &SECTOR_CODES);
+    }
+    for (i, s) in support_types.iter().enumerate() {
+        v.code(&format!("support_types[{i}]"), s, &SUPPORT_TYPE_CODES);
+    }
+    let mut need = Need {
+        origin_countries: origin.into_iter().collect(),
+        countries: country.into_iter().collect(),
+        sector_families: Vec::new(),
+        support_types,
+        languages,
+        residence_countries: residences,
+    };
+    if need.is_empty() && sectors.is_empty() {
+        v.error(
+            "body",
+            "name at least one criterion: origin_country, country, sectors, support_types, languages or residence_countries",
+        );
+    }
+    v.finish(()).map_err(super::organizations::invalid_fields)?;
+    for sector in sectors {
+        let family = queries::sectors_with_children(&mut conn, std::slice::from_ref(&sector))
+            .await
+            .map_err(db::query_failed("expanding sectors"))?;
+        need.sector_families.push((sector, family));
+    }
+    let (candidates, total) = queries::match_candidates(&mut conn, &need, MAX_CANDIDATES)
+        .await
+        .map_err(db::query_failed("finding candidates"))?;
+    let now = Utc::now();
+    let scored = candidates
+        .into_iter()
+        .filter_map(|org| {
+            need.score(&org)
+                .map(|(score, reasons)| (org, score, reasons))
+        })
+        .collect();
+    let data = rank(scored, now)
+        .into_iter()
+        .take(usize::try_from(limit).unwrap_or(20))
+        .map(|(org, score, reasons)| MatchView {
+            organization: OrganizationView::of(org, now),
+            score,
+            reasons: reasons
+                .into_iter()
+                .map(|r| ReasonView {
+                    criterion: r.criterion.to_owned(),
+                    matched: r.matched,
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(MatchPage {
+        data,
+        next_cursor: None,
+        total,
+    }))
+}
+
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list_organizations);
+    cfg.service(list_organizations).service(match_organizations);
 }
 
 #[cfg(test)]

@@ -469,3 +469,143 @@ async fn every_filter_is_index_backed() {
         assert!(!plan.contains("Seq Scan on organizations"), "{plan}");
     }
 }
+
+#[tokio::test]
+async fn matches_rank_by_fit_and_say_why() {
+    let app = TestApp::spawn().await;
+    directory(&app).await;
+    let res = app
+        .post_json(
+            "/v1/matches",
+            &json!({"origin_country": "ht", "sectors": ["health"], "support_types": ["telehealth-helpline"], "languages": ["ht"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    let data = body["data"].as_array().unwrap();
+    assert_eq!(data.len(), 1, "only organizations from Haiti: {body}");
+    assert_eq!(body["total"], 1);
+    let best = &data[0];
+    assert_eq!(best["organization"]["name"], "Asosyasyon Sante Dyaspora");
+    assert_eq!(best["score"], 1.0);
+    let criteria: Vec<&str> = best["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["criterion"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        criteria,
+        ["origin_country", "sectors", "support_types", "languages"]
+    );
+
+    // Any role: operating in Haiti counts, below origin.
+    let body: Value = app
+        .post_json(
+            "/v1/matches",
+            &json!({"country": "HTI", "sectors": ["health"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["organization"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["Asosyasyon Sante Dyaspora", "Relief Partners International"]
+    );
+    let second = &body["data"][1];
+    assert!(second["score"].as_f64().unwrap() < body["data"][0]["score"].as_f64().unwrap());
+    assert_eq!(second["reasons"][0]["criterion"], "operating_country");
+
+    // Without a country, any criterion qualifies; a parent sector is met by its child.
+    let body: Value = app
+        .post_json(
+            "/v1/matches",
+            &json!({"sectors": ["health"], "languages": ["qu"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body["data"][0]["organization"]["name"],
+        "Fundación Rumiñahui"
+    );
+    assert_eq!(
+        body["data"][0]["reasons"][0],
+        json!({"criterion": "sectors", "matched": ["health"]})
+    );
+    assert_eq!(body["total"], 3);
+}
+
+#[tokio::test]
+async fn at_equal_fit_verified_organizations_come_first() {
+    let app = TestApp::spawn().await;
+    let token = app.token("owner@example.org").await;
+    let moderator = app.moderator_token("mod@example.org").await;
+    let same = |name: &str| {
+        json!({"name": name, "kind": "diaspora-organization", "origin_countries": ["SO"],
+               "capabilities": [{"sector": "wash", "support_types": ["in-kind"]}]})
+    };
+    publish(&app, &token, same("Aaa Somali Water")).await;
+    let verified = publish(&app, &token, same("Zzz Somali Water")).await;
+    let id = verified["id"].as_str().unwrap();
+    app.post_as(
+        &format!("/v1/organizations/{id}/verification-requests"),
+        &token,
+        &json!({}),
+    )
+    .await;
+    app.post_as(
+        &format!("/v1/admin/organizations/{id}/verification"),
+        &moderator,
+        &json!({"decision": "approve"}),
+    )
+    .await;
+    let body: Value = app
+        .post_json(
+            "/v1/matches",
+            &json!({"origin_country": "SOM", "sectors": ["wash"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["data"][0]["organization"]["name"], "Zzz Somali Water");
+    assert_eq!(body["data"][0]["score"], body["data"][1]["score"]);
+}
+
+#[tokio::test]
+async fn a_need_must_name_valid_criteria() {
+    let app = TestApp::spawn().await;
+    for (body, field) in [
+        (json!({}), "body"),
+        (json!({"origin_country": "XX"}), "origin_country"),
+        (
+            json!({"country": "HT", "languages": ["zz"]}),
+            "languages[0]",
+        ),
+        (json!({"sectors": ["healthcare"]}), "sectors[0]"),
+        (
+            json!({"residence_countries": ["US", "QQ"]}),
+            "residence_countries[1]",
+        ),
+        (json!({"origin_country": "HT", "limit": 0}), "limit"),
+    ] {
+        let res = app.post_json("/v1/matches", &body).await;
+        let problem = assert_problem(res, 422, "validation_failed").await;
+        let fields: Vec<&str> = problem["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert!(fields.contains(&field), "{body}: {fields:?}");
+    }
+}
