@@ -373,7 +373,8 @@ impl Generator {
         let mut sectors: Vec<&str> = SECTOR_CODES.to_vec();
         sectors.shuffle(&mut self.rng);
         // Health and education dominate what diasporas offer.
-        if self.rng.gen_bool(0.4) && !sectors[..2].contains(&"health") {
+        if self.rng.gen_bool(0.4) {
+            sectors.retain(|s| *s != "health");
             sectors.insert(0, "health");
         }
         let capabilities: Vec<Capability> = sectors

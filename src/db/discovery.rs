@@ -51,11 +51,9 @@ const VERIFIED: &str = "(o.verification_status = 'verified' AND o.verified_until
 /// relevance expression can refer to them as `$1` (tsquery text) and `$2` (normalised text).
 fn filtered<'a>(head: &str, filter: &'a OrganizationFilter) -> Sql<'a> {
     let mut sql = Sql::new(head);
-    let search = filter.q.as_ref().map(|q| q.as_str().to_lowercase());
-    if let Some(q) = search {
-        let tsquery = filter.tsquery().unwrap_or_default();
-        let (s, _) = sql.bind::<Text, _>(tsquery);
-        let (s, _) = s.bind::<Text, _>(q);
+    if let Some(q) = &filter.q {
+        let (s, _) = sql.bind::<Text, _>(q.as_str().to_lowercase());
+        let (s, _) = s.bind::<Text, _>(q.as_str().to_lowercase());
         sql = s;
     }
     sql = sql.push(" FROM organizations o WHERE o.status = 'published'");
@@ -88,10 +86,9 @@ fn filtered<'a>(head: &str, filter: &'a OrganizationFilter) -> Sql<'a> {
     }
     if filter.q.is_some() {
         // A word-prefix match in any text, or a name close enough to the query (typos).
-        sql = sql.push(
-            " AND ((length($1) > 0 AND o.search_document @@ to_tsquery('simple', dd_unaccent($1))) \
-             OR dd_unaccent($2) <% o.name_search)",
-        );
+        sql = sql.push(&format!(
+            " AND (o.search_document @@ {TSQUERY} OR dd_unaccent($2) <% o.name_search)"
+        ));
     }
     if let Some(since) = filter.updated_since {
         let (s, p) = sql.bind::<Timestamptz, _>(since);
@@ -100,9 +97,24 @@ fn filtered<'a>(head: &str, filter: &'a OrganizationFilter) -> Sql<'a> {
     sql
 }
 
-const RANK: &str = "(CASE WHEN length($1) > 0 \
-     THEN ts_rank_cd(o.search_document, to_tsquery('simple', dd_unaccent($1)))::float8 ELSE 0 END \
-     + word_similarity(dd_unaccent($2), o.name_search)::float8)";
+/// The search text (`$1`) as a tsquery: accents removed first, then split into words of
+/// letters and digits, each quoted and matched as a prefix. Tokenising after unaccent matters:
+/// unaccent turns some letters into tsquery syntax (`ʻ` into `'`, `⑴` into `(1)`).
+const TSQUERY: &str = "to_tsquery('simple', coalesce((SELECT string_agg(quote_literal(w) || ':*', ' & ') \
+     FROM regexp_split_to_table(lower(dd_unaccent($1)), '[^[:alnum:]]+') AS w WHERE w <> ''), ''))";
+
+/// Relevance: full-text rank plus how close the name is to the search text (`$2`); `0`
+/// without a search.
+fn rank_sql(filter: &OrganizationFilter) -> String {
+    if filter.q.is_some() {
+        format!(
+            "(ts_rank_cd(o.search_document, {TSQUERY})::float8 \
+             + word_similarity(dd_unaccent($2), o.name_search)::float8)"
+        )
+    } else {
+        "0::float8".to_owned()
+    }
+}
 
 #[derive(QueryableByName)]
 struct PageRow {
@@ -123,11 +135,8 @@ pub async fn page(
     after: Option<&After>,
     limit: i64,
 ) -> QueryResult<Vec<(Organization, After)>> {
-    let rank = if filter.q.is_some() {
-        RANK
-    } else {
-        "0::float8"
-    };
+    let rank = rank_sql(filter);
+    let rank = rank.as_str();
     let head = format!(
         "SELECT {}, {rank} AS rank, CASE WHEN {VERIFIED} THEN 0 ELSE 1 END AS unverified",
         OrganizationRow::COLUMNS
@@ -269,6 +278,33 @@ pub async fn sectors_with_children(
         .await
 }
 
+/// Each sector given, with itself and its children: `[(requested, [codes])]`, in the order
+/// given.
+pub async fn sector_families(
+    conn: &mut AsyncPgConnection,
+    sectors: &[String],
+) -> QueryResult<Vec<(String, Vec<String>)>> {
+    use super::schema::sectors as s;
+    use diesel::{BoolExpressionMethods, ExpressionMethods, QueryDsl};
+    let rows: Vec<(String, Option<String>)> = s::table
+        .filter(s::code.eq_any(sectors).or(s::parent_code.eq_any(sectors)))
+        .select((s::code, s::parent_code))
+        .order(s::code)
+        .load(conn)
+        .await?;
+    Ok(sectors
+        .iter()
+        .map(|wanted| {
+            let family = rows
+                .iter()
+                .filter(|(code, parent)| code == wanted || parent.as_ref() == Some(wanted))
+                .map(|(code, _)| code.clone())
+                .collect();
+            (wanted.clone(), family)
+        })
+        .collect())
+}
+
 /// `EXPLAIN` of the page query, for tests that check every filter is index-backed.
 pub async fn explain_page(
     conn: &mut AsyncPgConnection,
@@ -279,11 +315,7 @@ pub async fn explain_page(
         #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
         line: String,
     }
-    let rank = if filter.q.is_some() {
-        RANK
-    } else {
-        "0::float8"
-    };
+    let rank = rank_sql(filter);
     let sql = filtered(&format!("EXPLAIN SELECT o.id, {rank} AS rank"), filter);
     let lines: Vec<Line> = sql.query.load(conn).await?;
     Ok(lines
@@ -302,15 +334,38 @@ pub async fn match_candidates(
     limit: i64,
 ) -> QueryResult<(Vec<Organization>, i64)> {
     let sectors = need.all_sectors();
-    let criteria: [(&[String], &str, i32); 5] = [
-        (&need.origin_countries, "o.origin_countries && {}", 4),
-        (&sectors, "o.sectors && {}", 3),
-        (&need.support_types, "o.support_types && {}", 2),
-        (&need.languages, "o.languages && {}", 2),
+    // (values, predicate, how many values matched, weight): the SQL ranks candidates by the
+    // share of each criterion met, as the exact score does, so that the best are the ones scored.
+    let criteria: [(&[String], &str, &str, f64); 5] = [
+        (
+            &need.origin_countries,
+            "o.origin_countries && {}",
+            "cardinality(ARRAY(SELECT unnest(o.origin_countries) INTERSECT SELECT unnest({})))",
+            0.35,
+        ),
+        (
+            &sectors,
+            "o.sectors && {}",
+            "cardinality(ARRAY(SELECT unnest(o.sectors) INTERSECT SELECT unnest({})))",
+            0.25,
+        ),
+        (
+            &need.support_types,
+            "o.support_types && {}",
+            "cardinality(ARRAY(SELECT unnest(o.support_types) INTERSECT SELECT unnest({})))",
+            0.2,
+        ),
+        (
+            &need.languages,
+            "o.languages && {}",
+            "cardinality(ARRAY(SELECT unnest(o.languages) INTERSECT SELECT unnest({})))",
+            0.15,
+        ),
         (
             &need.residence_countries,
             "o.residence_country = ANY({})",
-            1,
+            "(o.residence_country = ANY({}))::int",
+            0.05,
         ),
     ];
     let build = |head: &str| {
@@ -318,14 +373,18 @@ pub async fn match_candidates(
         let mut score: Vec<String> = Vec::new();
         let mut any: Vec<String> = Vec::new();
         let mut required: Vec<String> = Vec::new();
-        for (values, clause, weight) in criteria {
+        for (values, clause, count, weight) in criteria {
             if values.is_empty() {
                 continue;
             }
             let (s, p) = sql.bind::<Array<Text>, _>(values);
             sql = s;
             let predicate = clause.replace("{}", &p);
-            score.push(format!("({predicate})::int * {weight}"));
+            let wanted = values.len().max(1);
+            score.push(format!(
+                "least({}, {wanted})::float8 / {wanted} * {weight}",
+                count.replace("{}", &p)
+            ));
             if clause.starts_with("o.origin_countries") {
                 required.push(predicate.clone());
             }
@@ -335,8 +394,9 @@ pub async fn match_candidates(
             let (s, p) = sql.bind::<Array<Text>, _>(need.countries.as_slice());
             sql = s;
             score.push(format!(
-                "((o.origin_countries && {p})::int * 4 + (o.operating_countries && {p})::int * 3 \
-                 + (o.residence_country = ANY({p}))::int * 2)"
+                "greatest((o.origin_countries && {p})::int * 0.35, \
+                 (o.operating_countries && {p})::int * 0.28, \
+                 (o.residence_country = ANY({p}))::int * 0.175)"
             ));
             required.push(format!(
                 "(o.origin_countries && {p} OR o.operating_countries && {p} OR o.residence_country = ANY({p}))"
@@ -361,7 +421,8 @@ pub async fn match_candidates(
     let (sql, condition, score) = build(&head);
     let (sql, pl) = sql
         .push(&format!(
-            " FROM organizations o WHERE o.status = 'published' AND ({condition}) ORDER BY {score} DESC, o.id"
+            " FROM organizations o WHERE o.status = 'published' AND ({condition}) \
+             ORDER BY {score} DESC, CASE WHEN {VERIFIED} THEN 0 ELSE 1 END, o.name, o.id"
         ))
         .bind::<BigInt, _>(limit);
     let rows: Vec<PageRow> = sql.push(&format!(" LIMIT {pl}")).query.load(conn).await?;

@@ -31,22 +31,6 @@ pub struct OrganizationFilter {
     pub updated_since: Option<DateTime<Utc>>,
 }
 
-impl OrganizationFilter {
-    /// The words of `q` as a PostgreSQL `tsquery` in which each word may be a prefix
-    /// (`rumi` finds `Rumiñahui`): letters and digits only, so nothing in it is tsquery syntax.
-    pub fn tsquery(&self) -> Option<String> {
-        let q = self.q.as_ref()?;
-        let words: Vec<String> = q
-            .as_str()
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .take(16)
-            .map(|w| format!("{}:*", w.to_lowercase()))
-            .collect();
-        (!words.is_empty()).then(|| words.join(" & "))
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Sort {
     /// Best match first (needs `q`).
@@ -108,23 +92,4 @@ pub const FACETS: [&str; 7] = [
 pub struct FacetCount {
     pub value: String,
     pub count: i64,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn search_words_become_prefix_terms_without_syntax() {
-        let filter = OrganizationFilter {
-            q: SearchText::parse_optional("Rumiñahui & (salud)!:*").unwrap(),
-            ..Default::default()
-        };
-        assert_eq!(filter.tsquery().unwrap(), "rumiñahui:* & salud:*");
-        let only_symbols = OrganizationFilter {
-            q: SearchText::parse_optional("&&!!").unwrap(),
-            ..Default::default()
-        };
-        assert_eq!(only_symbols.tsquery(), None);
-    }
 }

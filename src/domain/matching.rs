@@ -159,7 +159,7 @@ impl Need {
             max += RESIDENCE;
             let has: Vec<String> = p.residence_country.iter().cloned().collect();
             let m = matched(&self.residence_countries, &has);
-            got += RESIDENCE * share(m.len(), 1);
+            got += RESIDENCE * share(m.len().min(1), 1);
             if !m.is_empty() {
                 reasons.push(Reason {
                     criterion: "residence_countries",

@@ -124,15 +124,19 @@ pub struct OrganizationPage {
     pub facets: Option<BTreeMap<String, Vec<FacetValueView>>>,
 }
 
-/// A comma list: trimmed, blanks dropped, at most [`MAX_FILTER_VALUES`] values.
+/// A comma list: values trimmed, none blank (`kind=` or `kind=a,,b` is a mistake worth
+/// reporting, not "no filter"), at most [`MAX_FILTER_VALUES`] values.
 fn list(name: &str, raw: Option<&str>) -> Result<Vec<String>, ApiError> {
-    let values: Vec<String> = raw
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    let values: Vec<String> = raw.split(',').map(|v| v.trim().to_owned()).collect();
+    if values.iter().any(String::is_empty) {
+        return Err(ApiError::bad_parameter(
+            name,
+            "has an empty value: leave the parameter out for no filter",
+        ));
+    }
     if values.len() > MAX_FILTER_VALUES {
         return Err(ApiError::bad_parameter(
             name,
@@ -272,6 +276,10 @@ fn decode_cursor(secret: &[u8], fingerprint: &str, cursor: &str) -> Result<After
     };
     let (body, tag) = cursor.split_once('.').ok_or_else(foreign)?;
     let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| foreign())?;
+    // A shorter tag would be checked on fewer bytes: easier to guess.
+    if tag.len() != 16 {
+        return Err(foreign());
+    }
     sign(secret, body)
         .ok_or_else(foreign)?
         .verify_truncated_left(&tag)
@@ -330,6 +338,14 @@ pub async fn list_organizations(
         (Some(SortParam::CreatedDesc), _) => Sort::CreatedDesc,
         (Some(SortParam::Relevance) | None, None) => Sort::VerifiedThenName,
     };
+    if let Some(since) = p.updated_since
+        && !(1970..=9999).contains(&chrono::Datelike::year(&since))
+    {
+        return Err(ApiError::bad_parameter(
+            "updated_since",
+            "must be an RFC 3339 instant between the years 1970 and 9999",
+        ));
+    }
     let lookups = Lookups {
         origin: list("origin_country", p.origin_country.as_deref())?,
         operating: list("operating_country", p.operating_country.as_deref())?,
@@ -365,6 +381,12 @@ pub async fn list_organizations(
         .as_deref()
         .map(|c| decode_cursor(&state.cursor_secret, &print, c))
         .transpose()?;
+    if after.as_ref().is_some_and(|a| a.sort() != sort) {
+        return Err(ApiError::bad_parameter(
+            "cursor",
+            "belongs to another sort order: pass back `next_cursor` with the same query",
+        ));
+    }
     let mut rows = queries::page(&mut conn, &filter, sort, after.as_ref(), limit)
         .await
         .map_err(db::query_failed("listing organizations"))?;
@@ -528,21 +550,22 @@ pub async fn match_organizations(
         .country
         .as_deref()
         .map(|c| v.country("country", c, &known));
-    let residences: Vec<String> = b
-        .residence_countries
-        .iter()
-        .enumerate()
-        .map(|(i, c)| v.country(&format!("residence_countries[{i}]"), c, &known))
-        .collect();
+    let mut residences: Vec<String> = Vec::new();
+    if v.max_items("residence_countries", b.residence_countries.len(), 20) {
+        for (i, c) in b.residence_countries.iter().enumerate() {
+            let code = v.country(&format!("residence_countries[{i}]"), c, &known);
+            if !residences.contains(&code) {
+                residences.push(code);
+            }
+        }
+    }
     let languages = v.languages("languages", &b.languages, 30, &known);
-    let sectors = SectorCode::strings(b.sectors);
-    let support_types = SupportTypeCode::strings(b.support_types);
-    for (i, s) in sectors.iter().enumerate() {
-        v.code(&format!("sectors[{i}]"), s, &SECTOR_CODES);
-    }
-    for (i, s) in support_types.iter().enumerate() {
-        v.code(&format!("support_types[{i}]"), s, &SUPPORT_TYPE_CODES);
-    }
+    let sectors = v.codes("sectors", &SectorCode::strings(b.sectors), &SECTOR_CODES);
+    let support_types = v.codes(
+        "support_types",
+        &SupportTypeCode::strings(b.support_types),
+        &SUPPORT_TYPE_CODES,
+    );
     let mut need = Need {
         origin_countries: origin.into_iter().collect(),
         countries: country.into_iter().collect(),
@@ -558,11 +581,10 @@ pub async fn match_organizations(
         );
     }
     v.finish(()).map_err(super::organizations::invalid_fields)?;
-    for sector in sectors {
-        let family = queries::sectors_with_children(&mut conn, std::slice::from_ref(&sector))
+    if !sectors.is_empty() {
+        need.sector_families = queries::sector_families(&mut conn, &sectors)
             .await
             .map_err(db::query_failed("expanding sectors"))?;
-        need.sector_families.push((sector, family));
     }
     let (candidates, total) = queries::match_candidates(&mut conn, &need, MAX_CANDIDATES)
         .await
@@ -627,5 +649,21 @@ mod tests {
         );
         assert!(decode_cursor(secret, "query-a", &format!("{forged_body}.{tag}")).is_err());
         assert!(decode_cursor(secret, "query-a", "garbage").is_err());
+        // A tag cut short (fewer bytes to guess) is refused even when its bytes are right.
+        let (body, tag) = cursor.split_once('.').unwrap();
+        let short = URL_SAFE_NO_PAD.encode(&URL_SAFE_NO_PAD.decode(tag).unwrap()[..1]);
+        assert!(decode_cursor(secret, "query-a", &format!("{body}.{short}")).is_err());
+    }
+
+    #[test]
+    fn a_relevance_position_survives_the_cursor_exactly() {
+        let secret = b"a secret of the server, 32 bytes long";
+        let id = uuid::Uuid::new_v4();
+        let rank = 0.472_727_283_835_411_07_f64;
+        let cursor = encode_cursor(secret, "q", After::Relevance(rank, id)).unwrap();
+        match decode_cursor(secret, "q", &cursor).unwrap() {
+            After::Relevance(back, _) => assert_eq!(back.to_bits(), rank.to_bits()),
+            other => panic!("{other:?}"),
+        }
     }
 }

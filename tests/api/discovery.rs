@@ -155,8 +155,11 @@ async fn an_unknown_code_is_a_400_naming_its_parameter_never_an_empty_result() {
         ("kind=club", "kind"),
         ("support_type=beer", "support_type"),
         ("facets=colour", "facets"),
+        ("facets=", "facets"),
+        ("kind=other,,national-ngo", "kind"),
         ("verified=yes", "verified"),
         ("updated_since=yesterday", "updated_since"),
+        ("updated_since=-5000-01-01T00:00:00Z", "updated_since"),
         ("sort=popularity", "sort"),
         ("limit=101", "limit"),
         ("colour=red", "colour"),
@@ -190,6 +193,13 @@ async fn full_text_ignores_accents_works_in_every_language_and_forgives_typos_in
         );
     }
     assert_eq!(list(&app, "q=zzzzqqqq").await["total"], 0);
+    // Letters that unaccent turns into tsquery syntax (ʻ into ', ⑴ into (1)) are just text.
+    for q in ["ʻOhana", "⑴", "ŉ", "a:b", "'", "&|!()"] {
+        let res = app
+            .get(&format!("/v1/organizations?q={}", urlencode(q)))
+            .await;
+        assert_eq!(res.status(), 200, "q={q}");
+    }
     // Search combines with filters.
     assert_eq!(list(&app, "q=sante&origin_country=PK").await["total"], 0);
 }
@@ -542,6 +552,19 @@ async fn matches_rank_by_fit_and_say_why() {
         json!({"criterion": "sectors", "matched": ["health"]})
     );
     assert_eq!(body["total"], 3);
+
+    // A preferred residence named twice counts once: scores stay within 0..1.
+    let body: Value = app
+        .post_json(
+            "/v1/matches",
+            &json!({"residence_countries": ["ES", "ESP", "es"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["data"][0]["score"], 1.0);
+    assert_eq!(body["data"][0]["reasons"][0]["matched"], json!(["ESP"]));
 }
 
 #[tokio::test]
@@ -597,6 +620,13 @@ async fn a_need_must_name_valid_criteria() {
             "residence_countries[1]",
         ),
         (json!({"origin_country": "HT", "limit": 0}), "limit"),
+        (
+            json!({"sectors": ["health", "wash", "cccm", "education", "nutrition", "shelter", "logistics",
+                               "protection", "early-recovery", "food-security", "health-mhpss",
+                               "protection-gbv", "protection-hlp", "protection-child",
+                               "protection-mine-action", "emergency-telecommunications", "health"]}),
+            "sectors",
+        ),
     ] {
         let res = app.post_json("/v1/matches", &body).await;
         let problem = assert_problem(res, 422, "validation_failed").await;
