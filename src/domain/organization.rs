@@ -570,19 +570,33 @@ impl Validator {
         raw.to_owned()
     }
 
-    /// A list of codes from a fixed list, each at most once (duplicates are dropped).
-    pub fn codes(&mut self, field: &str, raw: &[String], allowed: &[&str]) -> Vec<String> {
-        if !self.max_items(field, raw.len(), allowed.len()) {
+    /// A list checked item by item with `check` (which reports its own errors), each result
+    /// kept once, within `max` items (an oversized list is one error, its items unchecked).
+    fn unique_list(
+        &mut self,
+        field: &str,
+        raw: &[String],
+        max: usize,
+        mut check: impl FnMut(&mut Self, &str, &str) -> String,
+    ) -> Vec<String> {
+        if !self.max_items(field, raw.len(), max) {
             return Vec::new();
         }
         let mut out: Vec<String> = Vec::new();
-        for (i, code) in raw.iter().enumerate() {
-            let code = self.code(&format!("{field}[{i}]"), code, allowed);
-            if !out.contains(&code) {
-                out.push(code);
+        for (i, item) in raw.iter().enumerate() {
+            let value = check(self, &format!("{field}[{i}]"), item);
+            if !out.contains(&value) {
+                out.push(value);
             }
         }
         out
+    }
+
+    /// A list of codes from a fixed list, each at most once (duplicates are dropped).
+    pub fn codes(&mut self, field: &str, raw: &[String], allowed: &[&str]) -> Vec<String> {
+        self.unique_list(field, raw, allowed.len(), |v, f, item| {
+            v.code(f, item, allowed)
+        })
     }
 
     pub fn country(&mut self, field: &str, raw: &str, known: &KnownCodes) -> String {
@@ -607,17 +621,7 @@ impl Validator {
         max: usize,
         known: &KnownCodes,
     ) -> Vec<String> {
-        if !self.max_items(field, raw.len(), max) {
-            return Vec::new();
-        }
-        let mut out: Vec<String> = Vec::new();
-        for (i, c) in raw.iter().enumerate() {
-            let code = self.country(&format!("{field}[{i}]"), c, known);
-            if !out.contains(&code) {
-                out.push(code);
-            }
-        }
-        out
+        self.unique_list(field, raw, max, |v, f, item| v.country(f, item, known))
     }
 
     pub fn language(&mut self, field: &str, raw: &str, known: &KnownCodes) -> String {
@@ -642,17 +646,7 @@ impl Validator {
         max: usize,
         known: &KnownCodes,
     ) -> Vec<String> {
-        if !self.max_items(field, raw.len(), max) {
-            return Vec::new();
-        }
-        let mut out: Vec<String> = Vec::new();
-        for (i, l) in raw.iter().enumerate() {
-            let code = self.language(&format!("{field}[{i}]"), l, known);
-            if !out.contains(&code) {
-                out.push(code);
-            }
-        }
-        out
+        self.unique_list(field, raw, max, |v, f, item| v.language(f, item, known))
     }
 
     fn website(&mut self, raw: &str) -> Option<String> {
