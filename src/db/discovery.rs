@@ -263,21 +263,6 @@ pub async fn facet(
         .collect())
 }
 
-/// The sectors given and their children.
-pub async fn sectors_with_children(
-    conn: &mut AsyncPgConnection,
-    sectors: &[String],
-) -> QueryResult<Vec<String>> {
-    use super::schema::sectors as s;
-    use diesel::{BoolExpressionMethods, ExpressionMethods, QueryDsl};
-    s::table
-        .filter(s::code.eq_any(sectors).or(s::parent_code.eq_any(sectors)))
-        .select(s::code)
-        .order(s::code)
-        .load(conn)
-        .await
-}
-
 /// Each sector given, with itself and its children: `[(requested, [codes])]`, in the order
 /// given.
 pub async fn sector_families(

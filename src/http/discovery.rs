@@ -22,6 +22,7 @@ use crate::db::discovery as queries;
 use crate::db::organizations::resolve_codes;
 use crate::db::{self, Connection, Pool};
 use crate::domain::discovery::{After, FACETS, MAX_FILTER_VALUES, OrganizationFilter, Sort};
+use crate::domain::organization::Validator;
 use crate::domain::reference::{ORGANIZATION_KIND_CODES, SECTOR_CODES, SUPPORT_TYPE_CODES};
 use crate::domain::text::SearchText;
 use crate::error::ApiError;
@@ -188,50 +189,33 @@ async fn resolve(
     let known = resolve_codes(conn, &countries, &languages)
         .await
         .map_err(db::query_failed("resolving country and language codes"))?;
-    let country = |name: &str, values: &[String]| -> Result<Vec<String>, ApiError> {
+    // The same lookups as a body's fields get; a query parameter's bad value is a 400 naming
+    // the parameter.
+    let mut v = Validator::default();
+    let mut lookup = |name: &str, values: &[String], language: bool| -> Vec<String> {
         values
             .iter()
-            .map(|v| {
-                known
-                    .countries
-                    .get(&v.to_ascii_uppercase())
-                    .filter(|_| v.len() <= 3)
-                    .cloned()
-                    .ok_or_else(|| {
-                        ApiError::bad_parameter(
-                            name,
-                            format!(
-                                "{v:?} is not an ISO 3166-1 country code: use alpha-3 (HTI) or alpha-2 (HT)"
-                            ),
-                        )
-                    })
+            .map(|value| {
+                if language {
+                    v.language(name, value, &known)
+                } else {
+                    v.country(name, value, &known)
+                }
             })
             .collect()
     };
-    let language = l
-        .languages
-        .iter()
-        .map(|v| {
-            known
-                .languages
-                .get(&v.to_ascii_lowercase())
-                .filter(|_| v.len() <= 3)
-                .cloned()
-                .ok_or_else(|| {
-                    ApiError::bad_parameter(
-                        "language",
-                        format!("{v:?} is not an ISO 639 language code (ht, es, fr, prs...)"),
-                    )
-                })
+    let found = (
+        lookup("origin_country", &l.origin, false),
+        lookup("operating_country", &l.operating, false),
+        lookup("residence_country", &l.residence, false),
+        lookup("country", &l.any, false),
+        lookup("language", &l.languages, true),
+    );
+    v.finish(found)
+        .map_err(|errors| match errors.into_iter().next() {
+            Some(e) => ApiError::bad_parameter(&e.field, e.message),
+            None => ApiError::bad_request("Invalid parameters."),
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((
-        country("origin_country", &l.origin)?,
-        country("operating_country", &l.operating)?,
-        country("residence_country", &l.residence)?,
-        country("country", &l.any)?,
-        language,
-    ))
 }
 
 type CursorMac = Hmac<Sha256>;
@@ -358,9 +342,15 @@ pub async fn list_organizations(
     let sectors = if sectors.is_empty() {
         sectors
     } else {
-        queries::sectors_with_children(&mut conn, &sectors)
+        let mut codes: Vec<String> = queries::sector_families(&mut conn, &sectors)
             .await
             .map_err(db::query_failed("expanding sectors"))?
+            .into_iter()
+            .flat_map(|(_, family)| family)
+            .collect();
+        codes.sort();
+        codes.dedup();
+        codes
     };
     let filter = OrganizationFilter {
         kinds,
@@ -516,7 +506,7 @@ pub async fn match_organizations(
     body: super::extract::Json<MatchRequest>,
 ) -> Result<HttpResponse, ApiError> {
     use crate::domain::matching::{MAX_CANDIDATES, Need, rank};
-    use crate::domain::organization::{KnownCodes, Validator};
+    use crate::domain::organization::KnownCodes;
     let b = body.0;
     let mut v = Validator::default();
     let limit = match b.limit {
