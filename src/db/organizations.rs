@@ -408,40 +408,6 @@ async fn stale_or_missing<T>(conn: &mut AsyncPgConnection, id: Uuid) -> QueryRes
     })
 }
 
-/// Sets the status alone (archiving), if still at `expected_version`.
-pub async fn set_status(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-    expected_version: i32,
-    status: Status,
-    audit: &AuditEntry,
-) -> QueryResult<Updated<Organization>> {
-    conn.transaction(async |conn| {
-        let row: Option<OrganizationRow> = diesel::update(
-            organizations::table
-                .filter(organizations::id.eq(id))
-                .filter(organizations::version.eq(expected_version)),
-        )
-        .set((
-            organizations::status.eq(status.as_str()),
-            organizations::version.eq(organizations::version + 1),
-            organizations::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(OrganizationRow::as_returning())
-        .get_result(conn)
-        .await
-        .optional()?;
-        match row {
-            Some(row) => {
-                record(conn, audit).await?;
-                Ok(Updated::Done(row.try_into()?))
-            }
-            None => stale_or_missing(conn, id).await,
-        }
-    })
-    .await
-}
-
 // ---------------------------------------------------------------- members
 
 #[derive(Queryable)]

@@ -933,9 +933,16 @@ pub async fn archive_organization(
         None,
         serde_json::json!({"status": {"from": org.status.as_str(), "to": "archived"}}),
     );
-    match queries::set_status(&mut conn, id, org.version, Status::Archived, &audit)
-        .await
-        .map_err(db::query_failed("archiving an organization"))?
+    match queries::update_organization(
+        &mut conn,
+        id,
+        org.version,
+        &org.profile,
+        Status::Archived,
+        &audit,
+    )
+    .await
+    .map_err(db::query_failed("archiving an organization"))?
     {
         Updated::Done(_) => {
             tracing::info!(organization_id = %id, "organization archived");
@@ -1039,14 +1046,19 @@ pub struct VerificationDecisionRequest {
 }
 
 /// The moderator account behind `caller`, checked in the database: a moderator whose right was
-/// removed loses it at once, not when their token expires.
-pub async fn require_moderator(conn: &mut Connection, caller: Caller) -> Result<(), ApiError> {
-    let access = queries::access(conn, caller.user_id, Uuid::nil())
+/// removed loses it at once, not when their token expires. Returns what the moderator is to
+/// `organization_id` (`Uuid::nil()` when no organization is concerned).
+pub async fn require_moderator(
+    conn: &mut Connection,
+    caller: Caller,
+    organization_id: Uuid,
+) -> Result<Access, ApiError> {
+    let access = queries::access(conn, caller.user_id, organization_id)
         .await
         .map_err(db::query_failed("checking moderator rights"))?
         .ok_or_else(account_gone)?;
     if access.is_moderator {
-        Ok(())
+        Ok(access)
     } else {
         Err(ApiError::Forbidden(
             "Only the platform's moderators may do this.".to_owned(),
@@ -1084,12 +1096,7 @@ pub async fn decide_verification(
 ) -> Result<HttpResponse, ApiError> {
     let id = uuid_param("id", &path.into_inner())?;
     let mut conn = db::connection(&pool).await?;
-    require_moderator(&mut conn, caller).await?;
-    let own = queries::access(&mut conn, caller.user_id, id)
-        .await
-        .map_err(db::query_failed("checking membership"))?
-        .is_some_and(Access::is_member);
-    if own {
+    if require_moderator(&mut conn, caller, id).await?.is_member() {
         return Err(ApiError::Forbidden(
             "You are a member of this organization: another moderator decides on its verification."
                 .to_owned(),
@@ -1222,7 +1229,7 @@ pub async fn list_audit_log(
         .map(|c| paging::decode_id_cursor("audit", c))
         .transpose()?;
     let mut conn = db::connection(&pool).await?;
-    require_moderator(&mut conn, caller).await?;
+    require_moderator(&mut conn, caller, Uuid::nil()).await?;
     let (mut records, total) = queries::list_audit(
         &mut conn,
         query.organization_id,
