@@ -47,54 +47,89 @@ impl<'a> Sql<'a> {
 /// Whether the organization's verification holds now (SQL).
 const VERIFIED: &str = "(o.verification_status = 'verified' AND o.verified_until > now())";
 
-/// `FROM organizations o WHERE` the filter, with the search terms bound first so that the
-/// relevance expression can refer to them as `$1` (tsquery text) and `$2` (normalised text).
-fn filtered<'a>(head: &str, filter: &'a OrganizationFilter) -> Sql<'a> {
-    let mut sql = Sql::new(head);
+/// The filter as SQL conditions on `organizations o`, its values bound to a new query (which
+/// holds no text yet). The search terms are bound first, so that the relevance expression can
+/// refer to them as `$1` (tsquery text) and `$2` (normalised text). Every placeholder may be
+/// used more than once: the ordered page repeats the conditions in both of its halves.
+///
+/// With `walk`, the filtered columns are wrapped in expressions no index matches, so that
+/// PostgreSQL can only test them while walking a name index (see [`Plan`]).
+fn conditions<'a>(prefix: &str, filter: &'a OrganizationFilter, walk: bool) -> (Sql<'a>, String) {
+    let mut sql = Sql::new(prefix);
+    let mut parts = vec!["o.status = 'published'".to_owned()];
+    let column = |name: &str, empty: &str| {
+        if walk {
+            format!("coalesce(o.{name}, {empty})")
+        } else {
+            format!("o.{name}")
+        }
+    };
+    let kind = column("kind", "''");
+    let origin = column("origin_countries", "'{}'");
+    let operating = column("operating_countries", "'{}'");
+    let residence = column("residence_country", "''");
+    let sectors = column("sectors", "'{}'");
+    let support_types = column("support_types", "'{}'");
+    let languages = column("languages", "'{}'");
+    let updated_at = column("updated_at", "'-infinity'");
     if let Some(q) = &filter.q {
         let (s, _) = sql.bind::<Text, _>(q.as_str().to_lowercase());
         let (s, _) = s.bind::<Text, _>(q.as_str().to_lowercase());
         sql = s;
     }
-    sql = sql.push(" FROM organizations o WHERE o.status = 'published'");
-    let lists: [(&Vec<String>, &str); 7] = [
-        (&filter.kinds, "o.kind = ANY({})"),
-        (&filter.origin_countries, "o.origin_countries && {}"),
-        (&filter.operating_countries, "o.operating_countries && {}"),
-        (&filter.residence_countries, "o.residence_country = ANY({})"),
-        (&filter.sectors, "o.sectors && {}"),
-        (&filter.support_types, "o.support_types && {}"),
-        (&filter.languages, "o.languages && {}"),
+    // (values, column, whether the column is an array)
+    let lists: [(&Vec<String>, &str, bool); 7] = [
+        (&filter.kinds, &kind, false),
+        (&filter.origin_countries, &origin, true),
+        (&filter.operating_countries, &operating, true),
+        (&filter.residence_countries, &residence, false),
+        (&filter.sectors, &sectors, true),
+        (&filter.support_types, &support_types, true),
+        (&filter.languages, &languages, true),
     ];
-    for (values, clause) in lists {
+    for (values, column, array) in lists {
         if values.is_empty() {
             continue;
         }
         let (s, p) = sql.bind::<Array<Text>, _>(values.as_slice());
-        sql = s.push(&format!(" AND {}", clause.replace("{}", &p)));
+        sql = s;
+        parts.push(if array {
+            format!("{column} && {p}")
+        } else {
+            format!("{column} = ANY({p})")
+        });
     }
     if !filter.countries.is_empty() {
         let (s, p) = sql.bind::<Array<Text>, _>(filter.countries.as_slice());
-        sql = s.push(&format!(
-            " AND (o.origin_countries && {p} OR o.operating_countries && {p} OR o.residence_country = ANY({p}))"
+        sql = s;
+        parts.push(format!(
+            "({origin} && {p} OR {operating} && {p} OR {residence} = ANY({p}))"
         ));
     }
     match filter.verified {
-        Some(true) => sql = sql.push(&format!(" AND {VERIFIED}")),
-        Some(false) => sql = sql.push(&format!(" AND NOT {VERIFIED}")),
+        Some(true) => parts.push(VERIFIED.to_owned()),
+        Some(false) => parts.push(format!("NOT {VERIFIED}")),
         None => {}
     }
     if filter.q.is_some() {
         // A word-prefix match in any text, or a name close enough to the query (typos).
-        sql = sql.push(&format!(
-            " AND (o.search_document @@ {TSQUERY} OR dd_unaccent($2) <% o.name_search)"
+        parts.push(format!(
+            "(o.search_document @@ {TSQUERY} OR dd_unaccent($2) <% o.name_search)"
         ));
     }
     if let Some(since) = filter.updated_since {
         let (s, p) = sql.bind::<Timestamptz, _>(since);
-        sql = s.push(&format!(" AND o.updated_at >= {p}"));
+        sql = s;
+        parts.push(format!("{updated_at} >= {p}"));
     }
-    sql
+    (sql, parts.join(" AND "))
+}
+
+/// `{head} FROM organizations o WHERE` the filter.
+fn filtered<'a>(head: &str, filter: &'a OrganizationFilter) -> Sql<'a> {
+    let (sql, condition) = conditions("", filter, false);
+    sql.push(head)
+        .push(&format!(" FROM organizations o WHERE {condition}"))
 }
 
 /// The search text (`$1`) as a tsquery: accents removed first, then split into words of
@@ -126,65 +161,61 @@ struct PageRow {
     unverified: i32,
 }
 
+/// How a page in name order (or verified first, then by name) reaches its rows. PostgreSQL
+/// cannot choose well by itself: it estimates how many organizations match several filters as
+/// if they were independent, and they are not (an origin country and its language go
+/// together), so it misjudges by orders of magnitude. The exact total is known before the page
+/// is read (it is counted, or cached), and decides instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// Walk the name indexes in order, testing each entry's filtered columns (carried in the
+    /// index), until the page is full. Costs about `limit × published ÷ total` index entries:
+    /// cheap when matches are many.
+    Walk,
+    /// Find every match through the filters' own indexes, then sort them. Costs about
+    /// `total` table rows: cheap when matches are few.
+    Collect,
+}
+
+/// From how many matches a page walks the name indexes. At 100,000 published organizations a
+/// page of 21 then walks at most 4,200 index entries, against 500 table rows to collect.
+pub const WALK_FROM: i64 = 500;
+
+impl Plan {
+    /// The plan for a page of `filter`, which matches `total` organizations. Full-text search
+    /// always collects: its document is not in the name indexes.
+    pub fn for_total(filter: &OrganizationFilter, total: i64) -> Plan {
+        if filter.q.is_none() && total >= WALK_FROM {
+            Plan::Walk
+        } else {
+            Plan::Collect
+        }
+    }
+}
+
 /// One page of the filtered organizations in `sort` order, after `after`; `limit + 1` rows at
 /// most, so the caller can tell whether another page follows. Each with its sort key.
+/// `total` is how many organizations the filter matches (it chooses the [`Plan`]).
 pub async fn page(
     conn: &mut AsyncPgConnection,
     filter: &OrganizationFilter,
     sort: Sort,
     after: Option<&After>,
     limit: i64,
+    total: i64,
 ) -> QueryResult<Vec<(Organization, After)>> {
-    let rank = rank_sql(filter);
-    let rank = rank.as_str();
-    let head = format!(
-        "SELECT {}, {rank} AS rank, CASE WHEN {VERIFIED} THEN 0 ELSE 1 END AS unverified",
-        OrganizationRow::COLUMNS
-    );
-    let mut sql = filtered(&head, filter);
-    if let Some(after) = after {
-        sql = match after.clone() {
-            After::Relevance(r, id) => {
-                let (s, pr) = sql.bind::<Double, _>(r);
-                let (s, pi) = s.bind::<SqlUuid, _>(id);
-                s.push(&format!(" AND ({rank}, o.id) < ({pr}, {pi})"))
+    let rows = match sort {
+        Sort::Name | Sort::VerifiedThenName => {
+            let plan = Plan::for_total(filter, total);
+            match ordered_page_sql("", filter, sort, after, limit + 1, plan) {
+                Some(sql) => sql.query.load(conn).await?,
+                None => Vec::new(),
             }
-            After::Name(n, id) => {
-                let (s, pn) = sql.bind::<Text, _>(n);
-                let (s, pi) = s.bind::<SqlUuid, _>(id);
-                s.push(&format!(" AND (o.name, o.id) > ({pn}, {pi})"))
-            }
-            After::Updated(t, id) => {
-                let (s, pt) = sql.bind::<Timestamptz, _>(t);
-                let (s, pi) = s.bind::<SqlUuid, _>(id);
-                s.push(&format!(" AND (o.updated_at, o.id) < ({pt}, {pi})"))
-            }
-            After::Created(t, id) => {
-                let (s, pt) = sql.bind::<Timestamptz, _>(t);
-                let (s, pi) = s.bind::<SqlUuid, _>(id);
-                s.push(&format!(" AND (o.created_at, o.id) < ({pt}, {pi})"))
-            }
-            After::VerifiedThenName(u, n, id) => {
-                let (s, pu) = sql.bind::<Integer, _>(u);
-                let (s, pn) = s.bind::<Text, _>(n);
-                let (s, pi) = s.bind::<SqlUuid, _>(id);
-                s.push(&format!(
-                    " AND (CASE WHEN {VERIFIED} THEN 0 ELSE 1 END, o.name, o.id) > ({pu}, {pn}, {pi})"
-                ))
-            }
-        };
-    }
-    let order = match sort {
-        Sort::Relevance => format!(" ORDER BY {rank} DESC, o.id DESC"),
-        Sort::Name => " ORDER BY o.name, o.id".to_owned(),
-        Sort::UpdatedDesc => " ORDER BY o.updated_at DESC, o.id DESC".to_owned(),
-        Sort::CreatedDesc => " ORDER BY o.created_at DESC, o.id DESC".to_owned(),
-        Sort::VerifiedThenName => {
-            format!(" ORDER BY CASE WHEN {VERIFIED} THEN 0 ELSE 1 END, o.name, o.id")
+        }
+        Sort::Relevance | Sort::UpdatedDesc | Sort::CreatedDesc => {
+            sorted_page(conn, filter, sort, after, limit + 1).await?
         }
     };
-    let (sql, pl) = sql.push(&order).bind::<BigInt, _>(limit + 1);
-    let rows: Vec<PageRow> = sql.push(&format!(" LIMIT {pl}")).query.load(conn).await?;
     rows.into_iter()
         .map(|r| {
             let org = Organization::try_from(r.organization)?;
@@ -200,6 +231,130 @@ pub async fn page(
             Ok((org, key))
         })
         .collect()
+}
+
+/// `prefix` and the query of a page in name order (`Sort::Name`), or verified first and then
+/// by name (`Sort::VerifiedThenName`); `None` when the filter leaves nothing to read.
+///
+/// Verified-first is two parts, the verified organizations and then the others, joined with
+/// `UNION ALL` under one `LIMIT`: the second part runs only when the first leaves the page
+/// short. Walking ([`Plan::Walk`]), each part follows a `(name, id)` index that carries the
+/// filtered columns, index-only, and stops after `limit` matches. Only the page's ids come from
+/// the parts; the rows are read by primary key afterwards.
+fn ordered_page_sql<'a>(
+    prefix: &str,
+    filter: &'a OrganizationFilter,
+    sort: Sort,
+    after: Option<&After>,
+    limit: i64,
+    plan: Plan,
+) -> Option<Sql<'a>> {
+    let (mut sql, condition) = conditions(prefix, filter, plan == Plan::Walk);
+    // Collecting sorts on an expression no index supplies, so that no name index is walked.
+    let order = match plan {
+        Plan::Walk => "o.name, o.id",
+        Plan::Collect => "(o.name || ''), o.id",
+    };
+    // (the `unverified` sort key of the part, its extra condition)
+    let parts: Vec<(i32, String)> = match sort {
+        Sort::VerifiedThenName => [
+            (filter.verified != Some(false)).then(|| (0, format!(" AND {VERIFIED}"))),
+            (filter.verified != Some(true)).then(|| (1, format!(" AND NOT {VERIFIED}"))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+        _ => vec![(0, String::new())],
+    };
+    let (first_part, position) = match after {
+        Some(After::Name(name, id)) => (0, Some((name.clone(), *id))),
+        Some(After::VerifiedThenName(unverified, name, id)) => {
+            (*unverified, Some((name.clone(), *id)))
+        }
+        _ => (0, None),
+    };
+    let position = match position {
+        Some((name, id)) => {
+            let (s, pn) = sql.bind::<Text, _>(name);
+            let (s, pi) = s.bind::<SqlUuid, _>(id);
+            sql = s;
+            Some(format!(" AND (o.name, o.id) > ({pn}, {pi})"))
+        }
+        None => None,
+    };
+    let (sql, pl) = sql.bind::<BigInt, _>(limit);
+    let walks: Vec<String> = parts
+        .iter()
+        .filter(|(unverified, _)| *unverified >= first_part)
+        .map(|(unverified, extra)| {
+            // The position applies within the part it was taken from; later parts start at
+            // their beginning.
+            let from = match &position {
+                Some(p) if *unverified == first_part => p.as_str(),
+                _ => "",
+            };
+            format!(
+                "(SELECT o.id, o.name, {unverified} AS unverified FROM organizations o \
+                 WHERE {condition}{extra}{from} ORDER BY {order} LIMIT {pl})"
+            )
+        })
+        .collect();
+    if walks.is_empty() {
+        return None;
+    }
+    Some(sql.push(&format!(
+        "SELECT {}, 0::float8 AS rank, k.unverified \
+         FROM (SELECT * FROM ({}) AS w LIMIT {pl}) AS k \
+         JOIN organizations o ON o.id = k.id ORDER BY k.unverified, k.name, k.id",
+        OrganizationRow::COLUMNS,
+        walks.join(" UNION ALL ")
+    )))
+}
+
+/// A page in an order no index supplies (relevance, dates): every match is read and sorted.
+async fn sorted_page(
+    conn: &mut AsyncPgConnection,
+    filter: &OrganizationFilter,
+    sort: Sort,
+    after: Option<&After>,
+    limit: i64,
+) -> QueryResult<Vec<PageRow>> {
+    let rank = rank_sql(filter);
+    let rank = rank.as_str();
+    let head = format!(
+        "SELECT {}, {rank} AS rank, 0 AS unverified",
+        OrganizationRow::COLUMNS
+    );
+    let mut sql = filtered(&head, filter);
+    if let Some(after) = after {
+        sql = match after.clone() {
+            After::Relevance(r, id) => {
+                let (s, pr) = sql.bind::<Double, _>(r);
+                let (s, pi) = s.bind::<SqlUuid, _>(id);
+                s.push(&format!(" AND ({rank}, o.id) < ({pr}, {pi})"))
+            }
+            After::Updated(t, id) => {
+                let (s, pt) = sql.bind::<Timestamptz, _>(t);
+                let (s, pi) = s.bind::<SqlUuid, _>(id);
+                s.push(&format!(" AND (o.updated_at, o.id) < ({pt}, {pi})"))
+            }
+            After::Created(t, id) => {
+                let (s, pt) = sql.bind::<Timestamptz, _>(t);
+                let (s, pi) = s.bind::<SqlUuid, _>(id);
+                s.push(&format!(" AND (o.created_at, o.id) < ({pt}, {pi})"))
+            }
+            // Read in index order by `ordered_page`.
+            After::Name(..) | After::VerifiedThenName(..) => sql,
+        };
+    }
+    let order = match sort {
+        Sort::Relevance => format!(" ORDER BY {rank} DESC, o.id DESC"),
+        Sort::UpdatedDesc => " ORDER BY o.updated_at DESC, o.id DESC".to_owned(),
+        Sort::CreatedDesc => " ORDER BY o.created_at DESC, o.id DESC".to_owned(),
+        Sort::Name | Sort::VerifiedThenName => " ORDER BY o.name, o.id".to_owned(),
+    };
+    let (sql, pl) = sql.push(&order).bind::<BigInt, _>(limit);
+    sql.push(&format!(" LIMIT {pl}")).query.load(conn).await
 }
 
 #[derive(QueryableByName)]
@@ -290,24 +445,44 @@ pub async fn sector_families(
         .collect())
 }
 
-/// `EXPLAIN` of the page query, for tests that check every filter is index-backed.
-pub async fn explain_page(
-    conn: &mut AsyncPgConnection,
-    filter: &OrganizationFilter,
-) -> QueryResult<String> {
-    #[derive(QueryableByName)]
-    struct Line {
-        #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
-        line: String,
-    }
-    let rank = rank_sql(filter);
-    let sql = filtered(&format!("EXPLAIN SELECT o.id, {rank} AS rank"), filter);
-    let lines: Vec<Line> = sql.query.load(conn).await?;
-    Ok(lines
+#[derive(QueryableByName)]
+struct PlanLine {
+    #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+fn plan_text(lines: Vec<PlanLine>) -> String {
+    lines
         .into_iter()
         .map(|l| l.line)
         .collect::<Vec<_>>()
-        .join("\n"))
+        .join("\n")
+}
+
+/// `EXPLAIN` of the filter (the query behind `total` and facets), for tests that check every
+/// filter is index-backed.
+pub async fn explain_filter(
+    conn: &mut AsyncPgConnection,
+    filter: &OrganizationFilter,
+) -> QueryResult<String> {
+    let rank = rank_sql(filter);
+    let sql = filtered(&format!("EXPLAIN SELECT o.id, {rank} AS rank"), filter);
+    Ok(plan_text(sql.query.load(conn).await?))
+}
+
+/// `EXPLAIN` of a first page of `limit` in name or verified-then-name order, for tests that
+/// check how it is read.
+pub async fn explain_ordered_page(
+    conn: &mut AsyncPgConnection,
+    filter: &OrganizationFilter,
+    sort: Sort,
+    limit: i64,
+    plan: Plan,
+) -> QueryResult<String> {
+    match ordered_page_sql("EXPLAIN ", filter, sort, None, limit, plan) {
+        Some(sql) => Ok(plan_text(sql.query.load(conn).await?)),
+        None => Ok(String::new()),
+    }
 }
 
 /// Published organizations worth scoring against a need, best by a coarse score first, at most
@@ -424,4 +599,19 @@ pub async fn match_candidates(
         .get_result(conn)
         .await?;
     Ok((organizations, count.count))
+}
+
+#[derive(QueryableByName)]
+struct Generation {
+    #[diesel(sql_type = BigInt)]
+    generation: i64,
+}
+
+/// The discovery generation: a counter every change to `organizations` moves forward in its
+/// own transaction (migration 000006), so counts cached under it are current while it holds.
+pub async fn generation(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+    let row: Generation = diesel::sql_query("SELECT generation FROM discovery_generation")
+        .get_result(conn)
+        .await?;
+    Ok(row.generation)
 }

@@ -2,6 +2,9 @@
 //! tamper-proof cursors and facets over published organizations.
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use base64::Engine;
@@ -21,7 +24,9 @@ use super::problem::Problem;
 use crate::db::discovery as queries;
 use crate::db::organizations::resolve_codes;
 use crate::db::{self, Connection, Pool};
-use crate::domain::discovery::{After, FACETS, MAX_FILTER_VALUES, OrganizationFilter, Sort};
+use crate::domain::discovery::{
+    After, FACETS, FacetCount, MAX_FILTER_VALUES, OrganizationFilter, Sort,
+};
 use crate::domain::organization::Validator;
 use crate::domain::reference::{ORGANIZATION_KIND_CODES, SECTOR_CODES, SUPPORT_TYPE_CODES};
 use crate::domain::text::SearchText;
@@ -218,6 +223,83 @@ async fn resolve(
         })
 }
 
+/// How long a cached count may be served, at most. Changes to organizations invalidate counts
+/// at once (through the generation); this bound is for what changes with time alone: an
+/// approval expiring moves an organization out of `verified=true`.
+pub const COUNTS_FRESH_FOR: Duration = Duration::from_secs(60);
+/// Memory the count cache may hold, in bytes (approximately).
+const COUNTS_CACHE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Totals and facet counts of recent list queries, each kept with the discovery generation it
+/// was counted at and served only while the generation is unchanged, so a count is exact
+/// after any change by any server process. Broad filters match thousands of organizations;
+/// without this every page of every request would count them all again. Bounded in memory
+/// and in age ([`COUNTS_FRESH_FOR`]).
+#[derive(Clone)]
+pub struct CountCache {
+    /// Filter key → (generation, total).
+    totals: moka::sync::Cache<String, (i64, i64)>,
+    /// (filter key, facet) → (generation, values).
+    facets: moka::sync::Cache<(String, String), CachedFacet>,
+}
+
+/// A facet's values and the generation they were counted at.
+type CachedFacet = (i64, Arc<Vec<FacetCount>>);
+
+fn weight(bytes: usize) -> u32 {
+    u32::try_from(bytes).unwrap_or(u32::MAX)
+}
+
+impl Default for CountCache {
+    fn default() -> Self {
+        CountCache {
+            totals: moka::sync::Cache::builder()
+                .max_capacity(COUNTS_CACHE_BYTES / 4)
+                .weigher(|filter: &String, _: &(i64, i64)| weight(filter.len() + 64))
+                .time_to_live(COUNTS_FRESH_FOR)
+                .build(),
+            facets: moka::sync::Cache::builder()
+                .max_capacity(COUNTS_CACHE_BYTES)
+                .weigher(
+                    |(filter, facet): &(String, String),
+                     (_, values): &(i64, Arc<Vec<FacetCount>>)| {
+                        weight(
+                            filter.len()
+                                + facet.len()
+                                + 64
+                                + values.iter().map(|v| v.value.len() + 48).sum::<usize>(),
+                        )
+                    },
+                )
+                .time_to_live(COUNTS_FRESH_FOR)
+                .build(),
+        }
+    }
+}
+
+/// The value under `key` if it was counted at `generation`; otherwise counted now by `count`
+/// and kept.
+async fn cached<K, V, F>(
+    cache: &moka::sync::Cache<K, (i64, V)>,
+    key: K,
+    generation: i64,
+    count: F,
+) -> Result<V, ApiError>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    F: Future<Output = Result<V, ApiError>>,
+{
+    if let Some((at, value)) = cache.get(&key)
+        && at == generation
+    {
+        return Ok(value);
+    }
+    let value = count.await?;
+    cache.insert(key, (generation, value.clone()));
+    Ok(value)
+}
+
 type CursorMac = Hmac<Sha256>;
 
 /// What a cursor carries: where the next page starts, and a fingerprint of the query it
@@ -227,6 +309,12 @@ type CursorMac = Hmac<Sha256>;
 struct CursorPayload {
     q: String,
     a: After,
+}
+
+/// The filter's identity, whatever the sort and page: the key of its counts.
+fn filter_key(filter: &OrganizationFilter) -> String {
+    let digest = Sha256::digest(format!("{filter:?}").as_bytes());
+    URL_SAFE_NO_PAD.encode(digest)
 }
 
 fn fingerprint(filter: &OrganizationFilter, sort: Sort) -> String {
@@ -377,7 +465,17 @@ pub async fn list_organizations(
             "belongs to another sort order: pass back `next_cursor` with the same query",
         ));
     }
-    let mut rows = queries::page(&mut conn, &filter, sort, after.as_ref(), limit)
+    let generation = queries::generation(&mut conn)
+        .await
+        .map_err(db::query_failed("reading the discovery generation"))?;
+    let key = filter_key(&filter);
+    let total = cached(&state.counts.totals, key.clone(), generation, async {
+        queries::total(&mut conn, &filter)
+            .await
+            .map_err(db::query_failed("counting organizations"))
+    })
+    .await?;
+    let mut rows = queries::page(&mut conn, &filter, sort, after.as_ref(), limit, total)
         .await
         .map_err(db::query_failed("listing organizations"))?;
     let page_size = usize::try_from(limit).unwrap_or(usize::MAX);
@@ -388,23 +486,29 @@ pub async fn list_organizations(
     } else {
         None
     };
-    let total = queries::total(&mut conn, &filter)
-        .await
-        .map_err(db::query_failed("counting organizations"))?;
     let facets = if facets.is_empty() {
         None
     } else {
         let mut out = BTreeMap::new();
         for name in facets {
-            let counts = queries::facet(&mut conn, &filter, &name)
-                .await
-                .map_err(db::query_failed("counting a facet"))?;
+            let values = cached(
+                &state.counts.facets,
+                (key.clone(), name.clone()),
+                generation,
+                async {
+                    queries::facet(&mut conn, &filter, &name)
+                        .await
+                        .map(Arc::new)
+                        .map_err(db::query_failed("counting a facet"))
+                },
+            )
+            .await?;
             out.insert(
                 name,
-                counts
-                    .into_iter()
+                values
+                    .iter()
                     .map(|c| FacetValueView {
-                        value: c.value,
+                        value: c.value.clone(),
                         count: c.count,
                     })
                     .collect(),

@@ -293,6 +293,8 @@ pub struct AppState {
     pub throttle_secret: Arc<[u8]>,
     /// Signs list cursors (derived from `JWT_SECRET`).
     pub cursor_secret: Arc<[u8]>,
+    /// Totals and facet counts of discovery queries.
+    pub counts: discovery::CountCache,
 }
 
 impl AppState {
@@ -321,6 +323,7 @@ impl AppState {
                     .finalize();
                 Arc::from(digest.as_slice())
             },
+            counts: discovery::CountCache::default(),
             hashing: Arc::new(tokio::sync::Semaphore::new(
                 2 * std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),

@@ -406,6 +406,7 @@ async fn seed_writes_valid_published_organizations() {
         Sort::Name,
         None,
         1000,
+        300,
     )
     .await
     .unwrap();

@@ -1,7 +1,7 @@
 //! Discovery: filters, full text, sorts, cursor paging and facets over published organizations.
 
-use diaspora_directory::db::discovery::explain_page;
-use diaspora_directory::domain::discovery::OrganizationFilter;
+use diaspora_directory::db::discovery::{Plan, explain_filter, explain_ordered_page};
+use diaspora_directory::domain::discovery::{OrganizationFilter, Sort};
 use diaspora_directory::domain::text::SearchText;
 use serde_json::{Value, json};
 
@@ -350,12 +350,80 @@ async fn verified_organizations_come_first_by_default_and_expired_ones_do_not_co
     .await;
     assert_eq!(names(&list(&app, "").await), ["Yankee", "Alpha", "Zulu"]);
     assert_eq!(names(&list(&app, "verified=true").await), ["Yankee"]);
+    // Page by page, across the step from verified to unverified, in both orders.
+    assert_eq!(walk(&app, "").await, ["Yankee", "Alpha", "Zulu"]);
+    assert_eq!(walk(&app, "sort=name").await, ["Alpha", "Yankee", "Zulu"]);
+    assert_eq!(walk(&app, "verified=false").await, ["Alpha", "Zulu"]);
     app.sql(&format!(
         "UPDATE organizations SET verified_until = now() - interval '1 day' WHERE id = '{id}'"
     ))
     .await;
     assert_eq!(names(&list(&app, "").await), ["Alpha", "Yankee", "Zulu"]);
     assert_eq!(list(&app, "verified=true").await["total"], 0);
+}
+
+/// Names in the order a walk with one organization per page sees them.
+async fn walk(app: &TestApp, query: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = list(
+            app,
+            &match &cursor {
+                Some(c) => format!("{query}&limit=1&cursor={}", urlencode(c)),
+                None => format!("{query}&limit=1"),
+            },
+        )
+        .await;
+        seen.extend(names(&page));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => return seen,
+        }
+        assert!(seen.len() < 100, "the walk does not end: {seen:?}");
+    }
+}
+
+/// Totals and facets are cached per filter, but a change to any organization, through the API
+/// or straight in the database (another server, a script), is counted at once.
+#[tokio::test]
+async fn totals_and_facets_follow_every_change() {
+    let app = TestApp::spawn().await;
+    directory(&app).await;
+    let token = app.token("another@example.org").await;
+    let query = "origin_country=HT&facets=sector";
+    let sector_count = |page: &Value, code: &str| -> i64 {
+        page["facets"]["sector"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["value"] == code)
+            .map_or(0, |v| v["count"].as_i64().unwrap())
+    };
+    let before = list(&app, query).await;
+    let total = before["total"].as_i64().unwrap();
+    let education = sector_count(&before, "education");
+    // Asked twice, unchanged: the same counts (from the cache).
+    assert_eq!(list(&app, query).await, before);
+    let org = publish(
+        &app,
+        &token,
+        json!({"name": "Lekòl Dyaspora", "kind": "diaspora-organization", "origin_countries": ["HT"],
+               "capabilities": [{"sector": "education", "support_types": ["in-kind"]}]}),
+    )
+    .await;
+    let after = list(&app, query).await;
+    assert_eq!(after["total"].as_i64().unwrap(), total + 1);
+    assert_eq!(sector_count(&after, "education"), education + 1);
+    // Changed behind the server's back.
+    let id = org["id"].as_str().unwrap();
+    app.sql(&format!(
+        "UPDATE organizations SET status = 'draft' WHERE id = '{id}'"
+    ))
+    .await;
+    let again = list(&app, query).await;
+    assert_eq!(again["total"].as_i64().unwrap(), total);
+    assert_eq!(sector_count(&again, "education"), education);
 }
 
 /// Every filter is served by an index: over a few thousand vacuumed and analysed rows (GIN
@@ -453,7 +521,7 @@ async fn every_filter_is_index_backed() {
                 verified: Some(true),
                 ..Default::default()
             },
-            "verified_until",
+            "verified",
         ),
         (
             OrganizationFilter {
@@ -471,13 +539,154 @@ async fn every_filter_is_index_backed() {
         ),
     ];
     for (filter, column) in cases {
-        let plan = explain_page(&mut conn, &filter).await.unwrap();
+        let plan = explain_filter(&mut conn, &filter).await.unwrap();
+        // A condition on the column, or (for `verified`) a partial index of verified
+        // organizations only.
         let indexed = plan.lines().any(|l| {
             (l.contains("Index Cond") || l.contains("Recheck Cond")) && l.contains(column)
+                || l.contains("using organizations_published_verified") && column == "verified"
         });
         assert!(indexed, "{column} is not index-backed:\n{plan}");
         assert!(!plan.contains("Seq Scan on organizations"), "{plan}");
     }
+}
+
+/// When matches are many, the default order (verified first, then by name) and the name order
+/// are read by walking the name indexes, which carry the filtered columns: PostgreSQL stops
+/// after a page of matches instead of reading every match from the table and sorting. When
+/// they are few, they are collected through the filters' indexes and sorted, and no name index
+/// is walked (which would read most of it).
+#[tokio::test]
+async fn pages_are_read_in_index_order() {
+    use diesel_async::RunQueryDsl;
+    let app = TestApp::spawn().await;
+    let mut conn = app.db.connect().await;
+    // A broad filter (half the rows), a fifth of them verified.
+    diesel::sql_query(
+        "INSERT INTO organizations (slug, name, kind, status, origin_countries, languages, \
+             capabilities, verification_status, verified_at, verified_until) \
+         SELECT 'org-' || i, 'Org ' || md5(i::text), 'diaspora-organization', 'published', \
+             ARRAY[CASE WHEN i % 2 = 0 THEN 'HTI' ELSE 'PAK' END], ARRAY['fr'], \
+             jsonb_build_array(jsonb_build_object('sector', \
+                 CASE WHEN i % 3 = 0 THEN 'health' ELSE 'shelter' END, 'support_types', '[\"funding\"]'::jsonb)), \
+             CASE WHEN i % 5 = 0 THEN 'verified' ELSE 'unverified' END, \
+             CASE WHEN i % 5 = 0 THEN now() END, CASE WHEN i % 5 = 0 THEN now() + interval '1 year' END \
+         FROM generate_series(1, 20000) i",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    diesel::sql_query("VACUUM ANALYZE organizations")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let filter = OrganizationFilter {
+        origin_countries: vec!["HTI".to_owned()],
+        ..Default::default()
+    };
+    assert_eq!(Plan::for_total(&filter, 10_000), Plan::Walk);
+    let plan = explain_ordered_page(&mut conn, &filter, Sort::VerifiedThenName, 21, Plan::Walk)
+        .await
+        .unwrap();
+    for index in [
+        "Index Only Scan using organizations_published_verified_name_idx",
+        "Index Only Scan using organizations_published_name_idx",
+    ] {
+        assert!(plan.contains(index), "no {index}:\n{plan}");
+    }
+    assert!(!plan.contains("Bitmap"), "{plan}");
+    let plan = explain_ordered_page(&mut conn, &filter, Sort::Name, 21, Plan::Walk)
+        .await
+        .unwrap();
+    assert!(
+        plan.contains("Index Only Scan using organizations_published_name_idx"),
+        "{plan}"
+    );
+    // `verified=true` needs no walk of the unverified organizations.
+    let verified = OrganizationFilter {
+        verified: Some(true),
+        ..filter.clone()
+    };
+    let plan = explain_ordered_page(&mut conn, &verified, Sort::VerifiedThenName, 21, Plan::Walk)
+        .await
+        .unwrap();
+    assert!(!plan.contains("organizations_published_name_idx"), "{plan}");
+    // Few matches: collected through the filters' indexes.
+    let rare = OrganizationFilter {
+        origin_countries: vec!["HTI".to_owned()],
+        languages: vec!["fr".to_owned()],
+        sectors: vec!["health".to_owned()],
+        updated_since: Some(chrono::Utc::now() + chrono::Duration::days(1)),
+        ..Default::default()
+    };
+    assert_eq!(Plan::for_total(&rare, 0), Plan::Collect);
+    let plan = explain_ordered_page(&mut conn, &rare, Sort::VerifiedThenName, 21, Plan::Collect)
+        .await
+        .unwrap();
+    assert!(
+        !plan.contains("Index Only Scan using organizations_published_"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("organizations_published_updated_idx"),
+        "{plan}"
+    );
+}
+
+/// The name index carries every filtered column; the largest profile the limits allow must
+/// still fit in an index entry, or it could never be published.
+#[tokio::test]
+async fn the_largest_profile_can_be_published() {
+    let app = TestApp::spawn().await;
+    let token = app.token("big@example.org").await;
+    let codes = |body: &Value, len: usize| -> Vec<String> {
+        body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["code"].as_str().unwrap().to_owned())
+            .filter(|c| c.len() == len)
+            .collect()
+    };
+    let countries = codes(&list_json(&app, "/v1/countries?limit=100").await, 3);
+    let languages = codes(&list_json(&app, "/v1/languages?limit=100").await, 3);
+    assert!(countries.len() >= 50 && languages.len() >= 30);
+    // Characters that take four bytes each, all different (nothing to compress).
+    let long = |n: u32, from: u32| -> String {
+        (0..n)
+            .filter_map(|i| char::from_u32(0x20000 + from + i))
+            .collect()
+    };
+    let sectors = diaspora_directory::domain::reference::SECTOR_CODES;
+    let support = diaspora_directory::domain::reference::SUPPORT_TYPE_CODES;
+    // Texts that are not indexed here are left short: the request body has its own limit.
+    let capabilities: Vec<Value> = sectors
+        .iter()
+        .map(|s| json!({"sector": s, "support_types": support}))
+        .collect();
+    let org = publish(
+        &app,
+        &token,
+        json!({
+            "name": long(200, 0), "acronym": long(30, 300), "kind": "diaspora-organization",
+            "origin_countries": &countries[..20], "operating_countries": &countries[..50],
+            "residence_country": &countries[0], "languages": &languages[..30],
+            "capabilities": capabilities,
+        }),
+    )
+    .await;
+    let page = list(
+        &app,
+        &format!("origin_country={}&sector=health", countries[0]),
+    )
+    .await;
+    assert_eq!(page["data"][0]["id"], org["id"]);
+}
+
+async fn list_json(app: &TestApp, path: &str) -> Value {
+    let res = app.get(path).await;
+    assert_eq!(res.status(), 200, "{path}");
+    res.json().await.unwrap()
 }
 
 #[tokio::test]
