@@ -418,33 +418,6 @@ pub async fn facet(
         .collect())
 }
 
-/// Each sector given, with itself and its children: `[(requested, [codes])]`, in the order
-/// given.
-pub async fn sector_families(
-    conn: &mut AsyncPgConnection,
-    sectors: &[String],
-) -> QueryResult<Vec<(String, Vec<String>)>> {
-    use super::schema::sectors as s;
-    use diesel::{BoolExpressionMethods, ExpressionMethods, QueryDsl};
-    let rows: Vec<(String, Option<String>)> = s::table
-        .filter(s::code.eq_any(sectors).or(s::parent_code.eq_any(sectors)))
-        .select((s::code, s::parent_code))
-        .order(s::code)
-        .load(conn)
-        .await?;
-    Ok(sectors
-        .iter()
-        .map(|wanted| {
-            let family = rows
-                .iter()
-                .filter(|(code, parent)| code == wanted || parent.as_ref() == Some(wanted))
-                .map(|(code, _)| code.clone())
-                .collect();
-            (wanted.clone(), family)
-        })
-        .collect())
-}
-
 #[derive(QueryableByName)]
 struct PlanLine {
     #[diesel(sql_type = Text, column_name = "QUERY PLAN")]

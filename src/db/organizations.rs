@@ -11,12 +11,12 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::{
-    audit_log, countries, languages, organization_contacts, organization_members, organizations,
-    users, verification_requests,
+    audit_log, organization_contacts, organization_members, organizations, users,
+    verification_requests,
 };
 use crate::domain::organization::{
-    Access, AuditEntry, AuditRecord, Contact, ContactDetails, KnownCodes, Member, Organization,
-    Profile, Role, Status, Verification, VerificationStatus,
+    Access, AuditEntry, AuditRecord, Contact, ContactDetails, Member, Organization, Profile, Role,
+    Status, Verification, VerificationStatus,
 };
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> Error {
@@ -169,53 +169,6 @@ impl<'a> ProfileColumns<'a> {
             interests: &p.interests,
         }
     }
-}
-
-/// Resolves country inputs (upper-cased alpha-2 or alpha-3) and language inputs (lower-cased
-/// ISO 639-1 or 639-3) to their canonical codes.
-pub async fn resolve_codes(
-    conn: &mut AsyncPgConnection,
-    country_inputs: &[String],
-    language_inputs: &[String],
-) -> QueryResult<KnownCodes> {
-    // Only strings shaped like codes are looked up: anything else (NUL included, which
-    // PostgreSQL refuses in text) cannot match and is reported by validation.
-    let code_like =
-        |c: &&String| (2..=3).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_alphabetic());
-    let country_inputs: Vec<&String> = country_inputs.iter().filter(code_like).collect();
-    let language_inputs: Vec<&String> = language_inputs.iter().filter(code_like).collect();
-    let mut known = KnownCodes::default();
-    if !country_inputs.is_empty() {
-        let rows: Vec<(String, String)> = countries::table
-            .filter(
-                countries::code
-                    .eq_any(&country_inputs)
-                    .or(countries::alpha2.eq_any(&country_inputs)),
-            )
-            .select((countries::code, countries::alpha2))
-            .load(conn)
-            .await?;
-        for (code, alpha2) in rows {
-            known.countries.insert(alpha2, code.clone());
-            known.countries.insert(code.clone(), code);
-        }
-    }
-    if !language_inputs.is_empty() {
-        let rows: Vec<(String, String)> = languages::table
-            .filter(
-                languages::code
-                    .eq_any(&language_inputs)
-                    .or(languages::alpha3.eq_any(&language_inputs)),
-            )
-            .select((languages::code, languages::alpha3))
-            .load(conn)
-            .await?;
-        for (code, alpha3) in rows {
-            known.languages.insert(alpha3, code.clone());
-            known.languages.insert(code.clone(), code);
-        }
-    }
-    Ok(known)
 }
 
 /// What the user is to the organization; `None` when the account no longer exists.

@@ -1,15 +1,84 @@
 //! Queries over the reference tables.
 
+use std::sync::Arc;
+
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use tokio::sync::OnceCell;
 
 use super::schema::{countries, languages, organization_kinds, sectors, support_types};
+use crate::domain::organization::KnownCodes;
 use crate::domain::reference::{
     Country, CountryCodeInput, CountryFilter, Language, OrganizationKind, Sector, SupportType,
 };
 use crate::domain::text::SearchText;
+
+/// Every country and language code, and the sector tree: what requests' codes are checked
+/// and expanded against, hundreds of times a second.
+pub struct CodeBook {
+    /// alpha-2 and alpha-3 country codes, and ISO 639-1 and 639-3 language codes, each to
+    /// its canonical form.
+    pub known: KnownCodes,
+    /// (code, parent code) of every sector, by code.
+    sectors: Vec<(String, Option<String>)>,
+}
+
+impl CodeBook {
+    /// Each sector given, with itself and its children: `[(requested, [codes])]`, in the
+    /// order given.
+    pub fn sector_families(&self, wanted: &[String]) -> Vec<(String, Vec<String>)> {
+        wanted
+            .iter()
+            .map(|w| {
+                let family = self
+                    .sectors
+                    .iter()
+                    .filter(|(code, parent)| code == w || parent.as_ref() == Some(w))
+                    .map(|(code, _)| code.clone())
+                    .collect();
+                (w.clone(), family)
+            })
+            .collect()
+    }
+}
+
+/// Read once per process. The reference rows come from this binary's own migrations (and
+/// change only with a new binary), so every database it serves holds the same ones.
+static CODE_BOOK: OnceCell<Arc<CodeBook>> = OnceCell::const_new();
+
+/// The code book, read from the database on first use.
+pub async fn code_book(conn: &mut AsyncPgConnection) -> QueryResult<Arc<CodeBook>> {
+    CODE_BOOK
+        .get_or_try_init(|| async {
+            let mut known = KnownCodes::default();
+            let rows: Vec<(String, String)> = countries::table
+                .select((countries::code, countries::alpha2))
+                .load(conn)
+                .await?;
+            for (code, alpha2) in rows {
+                known.countries.insert(alpha2, code.clone());
+                known.countries.insert(code.clone(), code);
+            }
+            let rows: Vec<(String, String)> = languages::table
+                .select((languages::code, languages::alpha3))
+                .load(conn)
+                .await?;
+            for (code, alpha3) in rows {
+                known.languages.insert(alpha3, code.clone());
+                known.languages.insert(code.clone(), code);
+            }
+            let sectors = sectors::table
+                .select((sectors::code, sectors::parent_code))
+                .order(sectors::code)
+                .load(conn)
+                .await?;
+            Ok(Arc::new(CodeBook { known, sectors }))
+        })
+        .await
+        .cloned()
+}
 
 diesel::define_sql_function! {
     /// PostgreSQL's `unaccent` extension: "Côte" → "Cote".

@@ -260,29 +260,6 @@ pub struct KnownCodes {
 }
 
 impl Profile {
-    /// Every country code the profile uses, upper-cased (for [`KnownCodes`]).
-    pub fn country_inputs(&self) -> Vec<String> {
-        self.residence_country
-            .iter()
-            .chain(&self.origin_countries)
-            .chain(&self.operating_countries)
-            .map(|c| c.to_ascii_uppercase())
-            .collect()
-    }
-
-    /// Every language code the profile uses, lower-cased (for [`KnownCodes`]).
-    pub fn language_inputs(&self) -> Vec<String> {
-        self.languages
-            .iter()
-            .chain(
-                self.alternate_names
-                    .iter()
-                    .filter_map(|a| a.language.as_ref()),
-            )
-            .map(|c| c.to_ascii_lowercase())
-            .collect()
-    }
-
     /// Checks and normalises every field; reports every bad one, each by its JSON path.
     pub fn validate(self, known: &KnownCodes) -> Result<Profile, Vec<FieldError>> {
         let mut v = Validator::default();
@@ -778,17 +755,6 @@ impl Profile {
         );
         out
     }
-
-    /// The profile's own codes, as [`KnownCodes`]: they were valid when stored, so a partial
-    /// update that leaves them alone is not refused because of them.
-    pub fn add_own_codes(&self, known: &mut KnownCodes) {
-        for c in self.country_inputs() {
-            known.countries.insert(c.clone(), c);
-        }
-        for l in self.language_inputs() {
-            known.languages.insert(l.clone(), l);
-        }
-    }
 }
 
 /// A member of an organization, with the account's public name and email.
@@ -857,13 +823,6 @@ pub struct ContactDetails {
 }
 
 impl ContactDetails {
-    pub fn language_inputs(&self) -> Vec<String> {
-        self.languages
-            .iter()
-            .map(|l| l.to_ascii_lowercase())
-            .collect()
-    }
-
     pub fn validate(self, known: &KnownCodes) -> Result<ContactDetails, Vec<FieldError>> {
         let mut v = Validator::default();
         let email = self.email.as_deref().and_then(|e| v.email("email", e));

@@ -171,10 +171,10 @@ async fn validated(
     conn: &mut Connection,
     input: ContactDetails,
 ) -> Result<ContactDetails, ApiError> {
-    let known = queries::resolve_codes(conn, &[], &input.language_inputs())
+    let book = crate::db::reference::code_book(conn)
         .await
-        .map_err(db::query_failed("resolving language codes"))?;
-    input.validate(&known).map_err(invalid_fields)
+        .map_err(db::query_failed("reading language codes"))?;
+    input.validate(&book.known).map_err(invalid_fields)
 }
 
 async fn insider(conn: &mut Connection, caller: Caller, id: Uuid) -> Result<Access, ApiError> {

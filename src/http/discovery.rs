@@ -22,7 +22,7 @@ use super::organizations::OrganizationView;
 use super::paging;
 use super::problem::Problem;
 use crate::db::discovery as queries;
-use crate::db::organizations::resolve_codes;
+use crate::db::reference::code_book;
 use crate::db::{self, Connection, Pool};
 use crate::domain::discovery::{
     After, FACETS, FacetCount, MAX_FILTER_VALUES, OrganizationFilter, Sort,
@@ -185,15 +185,10 @@ async fn resolve(
     ),
     ApiError,
 > {
-    let countries: Vec<String> = [&l.origin, &l.operating, &l.residence, &l.any]
-        .into_iter()
-        .flatten()
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    let languages: Vec<String> = l.languages.iter().map(|c| c.to_ascii_lowercase()).collect();
-    let known = resolve_codes(conn, &countries, &languages)
+    let book = code_book(conn)
         .await
-        .map_err(db::query_failed("resolving country and language codes"))?;
+        .map_err(db::query_failed("reading country and language codes"))?;
+    let known = &book.known;
     // The same lookups as a body's fields get; a query parameter's bad value is a 400 naming
     // the parameter.
     let mut v = Validator::default();
@@ -202,9 +197,9 @@ async fn resolve(
             .iter()
             .map(|value| {
                 if language {
-                    v.language(name, value, &known)
+                    v.language(name, value, known)
                 } else {
-                    v.country(name, value, &known)
+                    v.country(name, value, known)
                 }
             })
             .collect()
@@ -430,9 +425,11 @@ pub async fn list_organizations(
     let sectors = if sectors.is_empty() {
         sectors
     } else {
-        let mut codes: Vec<String> = queries::sector_families(&mut conn, &sectors)
+        let book = code_book(&mut conn)
             .await
-            .map_err(db::query_failed("expanding sectors"))?
+            .map_err(db::query_failed("reading sector codes"))?;
+        let mut codes: Vec<String> = book
+            .sector_families(&sectors)
             .into_iter()
             .flat_map(|(_, family)| family)
             .collect();
@@ -625,35 +622,25 @@ pub async fn match_organizations(
         }
     };
     let mut conn = db::connection(&pool).await?;
-    let countries: Vec<String> = b
-        .origin_country
-        .iter()
-        .chain(&b.country)
-        .chain(&b.residence_countries)
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    let languages: Vec<String> = b.languages.iter().map(|l| l.to_ascii_lowercase()).collect();
-    let known: KnownCodes = resolve_codes(&mut conn, &countries, &languages)
-        .await
-        .map_err(db::query_failed("resolving country and language codes"))?;
+    let book = code_book(&mut conn).await.map_err(db::query_failed(
+        "reading country, language and sector codes",
+    ))?;
+    let known: &KnownCodes = &book.known;
     let origin = b
         .origin_country
         .as_deref()
-        .map(|c| v.country("origin_country", c, &known));
-    let country = b
-        .country
-        .as_deref()
-        .map(|c| v.country("country", c, &known));
+        .map(|c| v.country("origin_country", c, known));
+    let country = b.country.as_deref().map(|c| v.country("country", c, known));
     let mut residences: Vec<String> = Vec::new();
     if v.max_items("residence_countries", b.residence_countries.len(), 20) {
         for (i, c) in b.residence_countries.iter().enumerate() {
-            let code = v.country(&format!("residence_countries[{i}]"), c, &known);
+            let code = v.country(&format!("residence_countries[{i}]"), c, known);
             if !residences.contains(&code) {
                 residences.push(code);
             }
         }
     }
-    let languages = v.languages("languages", &b.languages, 30, &known);
+    let languages = v.languages("languages", &b.languages, 30, known);
     let sectors = v.codes("sectors", &SectorCode::strings(b.sectors), &SECTOR_CODES);
     let support_types = v.codes(
         "support_types",
@@ -676,9 +663,7 @@ pub async fn match_organizations(
     }
     v.finish(()).map_err(super::organizations::invalid_fields)?;
     if !sectors.is_empty() {
-        need.sector_families = queries::sector_families(&mut conn, &sectors)
-            .await
-            .map_err(db::query_failed("expanding sectors"))?;
+        need.sector_families = book.sector_families(&sectors);
     }
     let (candidates, total) = queries::match_candidates(&mut conn, &need, MAX_CANDIDATES)
         .await

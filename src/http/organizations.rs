@@ -663,10 +663,10 @@ async fn validated_profile(
     conn: &mut Connection,
     input: ProfileInput,
 ) -> Result<Profile, ApiError> {
-    let known = queries::resolve_codes(conn, &input.country_inputs(), &input.language_inputs())
+    let book = crate::db::reference::code_book(conn)
         .await
-        .map_err(db::query_failed("resolving country and language codes"))?;
-    input.validate(&known).map_err(invalid_fields)
+        .map_err(db::query_failed("reading country and language codes"))?;
+    input.validate(&book.known).map_err(invalid_fields)
 }
 
 // ------------------------------------------------------------------ handlers
