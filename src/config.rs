@@ -23,7 +23,19 @@ pub struct Config {
     pub log: LogConfig,
     pub jwt: JwtConfig,
     pub argon2: Argon2Config,
+    pub limits: LimitsConfig,
 }
+
+/// Abuse limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitsConfig {
+    /// New contact requests an organization may send in any 24 hours
+    /// (`CONTACT_REQUESTS_PER_DAY`).
+    pub contact_requests_per_day: u32,
+}
+
+/// The most `CONTACT_REQUESTS_PER_DAY` may be.
+pub const MAX_CONTACT_REQUESTS_PER_DAY: u32 = 10_000;
 
 /// Argon2id cost. The defaults are OWASP's recommendation (19 MiB, 2 passes, 1 lane); tests use
 /// far cheaper ones.
@@ -112,6 +124,24 @@ struct Reader<'a> {
 impl Reader<'_> {
     fn get(&self, name: &str) -> Option<String> {
         (self.lookup)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    fn limits(&mut self) -> LimitsConfig {
+        let contact_requests_per_day = match self.get("CONTACT_REQUESTS_PER_DAY") {
+            None => crate::domain::introduction::limits::DEFAULT_DAILY_CAP,
+            Some(raw) => match raw.trim().parse::<u32>() {
+                Ok(n) if (1..=MAX_CONTACT_REQUESTS_PER_DAY).contains(&n) => n,
+                _ => {
+                    self.problems.push(format!(
+                        "CONTACT_REQUESTS_PER_DAY: {raw:?} is not a whole number between 1 and {MAX_CONTACT_REQUESTS_PER_DAY}"
+                    ));
+                    1
+                }
+            },
+        };
+        LimitsConfig {
+            contact_requests_per_day,
+        }
     }
 
     fn database(&mut self) -> DatabaseConfig {
@@ -277,6 +307,7 @@ impl Config {
             log: r.log(),
             jwt: r.jwt(),
             argon2: r.argon2(),
+            limits: r.limits(),
         };
         r.finish(config)
     }
@@ -420,6 +451,7 @@ mod tests {
             ("LISTEN_ADDR", "nonsense"),
             ("JWT_SECRET", "short-secret-value"),
             ("DATABASE_POOL_SIZE", "zero"),
+            ("CONTACT_REQUESTS_PER_DAY", "-1"),
             ("RUST_LOG", "info,[[["),
             ("LOG_FORMAT", "xml"),
             (
@@ -434,13 +466,14 @@ mod tests {
             "LISTEN_ADDR",
             "JWT_SECRET",
             "DATABASE_POOL_SIZE",
+            "CONTACT_REQUESTS_PER_DAY",
             "RUST_LOG",
             "LOG_FORMAT",
             "CORS_ALLOWED_ORIGINS",
         ] {
             assert!(text.contains(var), "{var} missing from:\n{text}");
         }
-        assert_eq!(err.problems.len(), 7);
+        assert_eq!(err.problems.len(), 8);
         assert!(
             !text.contains("short-secret-value"),
             "the secret leaked: {text}"

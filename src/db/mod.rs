@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod discovery;
+pub mod introductions;
 pub mod migrate;
 pub mod organizations;
 pub mod reference;

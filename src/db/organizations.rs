@@ -455,7 +455,7 @@ pub enum MemberChange {
 
 /// Locks the organization's row, so that concurrent member changes see each other's owner
 /// counts (two owners cannot both leave at once).
-async fn lock_organization(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
+pub(super) async fn lock_organization(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
     organizations::table
         .filter(organizations::id.eq(id))
         .select(organizations::id)

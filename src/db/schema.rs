@@ -197,10 +197,76 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    contact_requests (id) {
+        id -> Uuid,
+        seq -> Int8,
+        from_organization_id -> Uuid,
+        to_organization_id -> Uuid,
+        created_by -> Nullable<Uuid>,
+        subject -> Text,
+        message -> Text,
+        sector -> Nullable<Text>,
+        crisis_id -> Nullable<Uuid>,
+        status -> Text,
+        decided_by -> Nullable<Uuid>,
+        decided_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    contact_request_messages (id) {
+        id -> Uuid,
+        seq -> Int8,
+        contact_request_id -> Uuid,
+        author_organization_id -> Uuid,
+        author_user_id -> Nullable<Uuid>,
+        body -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Uuid,
+        seq -> Int8,
+        organization_id -> Uuid,
+        kind -> Text,
+        contact_request_id -> Nullable<Uuid>,
+        message_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        emailed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    notification_reads (user_id, notification_id) {
+        notification_id -> Uuid,
+        user_id -> Uuid,
+        read_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    contact_releases (id) {
+        id -> Int8,
+        organization_id -> Uuid,
+        viewer_user_id -> Nullable<Uuid>,
+        viewer_organization_id -> Nullable<Uuid>,
+        contact_request_id -> Nullable<Uuid>,
+        as_moderator -> Bool,
+        contact_ids -> Array<Uuid>,
+        released_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(organization_members -> organizations (organization_id));
 diesel::joinable!(organization_members -> users (user_id));
 diesel::joinable!(organization_contacts -> organizations (organization_id));
 diesel::joinable!(verification_requests -> organizations (organization_id));
+diesel::joinable!(contact_request_messages -> contact_requests (contact_request_id));
+diesel::joinable!(notification_reads -> notifications (notification_id));
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     organization_members,
@@ -211,4 +277,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_families,
     refresh_tokens,
     login_failures,
+    contact_requests,
+    contact_request_messages,
+    notifications,
+    notification_reads,
+    contact_releases,
 );

@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod discovery;
+pub mod introduction;
 pub mod matching;
 pub mod organization;
 pub mod reference;

@@ -1,30 +1,35 @@
 //! `/v1/organizations/{id}/contacts`: named contact persons. Personal data: seen only by the
-//! organization's members and the platform's moderators, never in a profile, list or export.
-//! Every response here is `Cache-Control: private, no-store`.
+//! organization's members, the platform's moderators, and members of an organization it
+//! accepted an introduction with; never in a profile, list or export. Each time they are shown
+//! outside the organization, the release is recorded. Every response here is
+//! `Cache-Control: private, no-store`.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::auth::Caller;
 use super::codes::ConsentBasisCode;
-use super::extract::Json;
+use super::extract::{Json, Query};
 use super::organizations::{
-    IfMatch, audit_entry, invalid_fields, load_for_insider, lost_race, uuid_param,
+    IfMatch, audit_entry, invalid_fields, load_for_insider, load_visible, lost_race, uuid_param,
 };
-use super::paging::Page;
+use super::paging::{self, Page};
 use super::problem::Problem;
+use crate::db::introductions::{self, NewRelease};
 use crate::db::organizations::{self as queries, Updated};
 use crate::db::{self, Connection, Pool};
+use crate::domain::introduction::Release;
 use crate::domain::organization::{Access, Contact, ContactDetails, limits};
 use crate::error::ApiError;
 
 const PRIVATE: &str = "private, no-store";
 
 const CONTACTS_PRIVATE: &str = "Contact persons are private: only the organization's members and the platform's moderators see them.";
+const CONTACTS_NOT_RELEASED: &str = "Contact persons are private: only the organization's members, the platform's moderators, and members of an organization whose introduction it accepted see them. Ask for an introduction: POST /v1/organizations/{id}/contact-requests.";
 
 /// A named contact person, with why they are in the directory and on what basis.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -177,6 +182,81 @@ async fn validated(
     input.validate(&book.known).map_err(invalid_fields)
 }
 
+/// On what ground the caller reads an organization's contact persons.
+enum Reader {
+    Member,
+    /// A moderator who is not a member.
+    Moderator,
+    /// A member of `organization`, whose introduction `request` was accepted.
+    Partner {
+        request: Uuid,
+        organization: Uuid,
+    },
+}
+
+/// 404 when the caller may not see the organization; 403 when they may, but have no ground to
+/// read its contacts.
+async fn reader(conn: &mut Connection, caller: Caller, id: Uuid) -> Result<Reader, ApiError> {
+    let (_, access) = load_visible(conn, Some(caller), Some(id), "").await?;
+    match access {
+        Some(a) if a.is_member() => return Ok(Reader::Member),
+        Some(a) if a.is_moderator => return Ok(Reader::Moderator),
+        _ => {}
+    }
+    match introductions::partnership(conn, caller.user_id, id)
+        .await
+        .map_err(db::query_failed("checking introductions"))?
+    {
+        Some((request, organization)) => Ok(Reader::Partner {
+            request,
+            organization,
+        }),
+        None => Err(ApiError::Forbidden(CONTACTS_NOT_RELEASED.to_owned())),
+    }
+}
+
+/// Records that `contacts` of organization `id` were shown to a reader from outside it.
+async fn record_release(
+    conn: &mut Connection,
+    caller: Caller,
+    id: Uuid,
+    reader: &Reader,
+    contacts: &[Uuid],
+) -> Result<(), ApiError> {
+    let (request, organization, as_moderator) = match reader {
+        Reader::Member => return Ok(()),
+        Reader::Moderator => (None, None, true),
+        Reader::Partner {
+            request,
+            organization,
+        } => (Some(*request), Some(*organization), false),
+    };
+    if contacts.is_empty() {
+        return Ok(());
+    }
+    introductions::record_release(
+        conn,
+        NewRelease {
+            organization_id: id,
+            viewer_user_id: caller.user_id,
+            viewer_organization_id: organization,
+            contact_request_id: request,
+            as_moderator,
+            contact_ids: contacts,
+        },
+    )
+    .await
+    .map_err(db::query_failed("recording a release of contacts"))?;
+    tracing::info!(
+        organization = %id,
+        viewer = %caller.user_id,
+        contacts = contacts.len(),
+        as_moderator,
+        "contact persons released"
+    );
+    Ok(())
+}
+
 async fn insider(conn: &mut Connection, caller: Caller, id: Uuid) -> Result<Access, ApiError> {
     load_for_insider(conn, caller, id, CONTACTS_PRIVATE)
         .await
@@ -185,7 +265,8 @@ async fn insider(conn: &mut Connection, caller: Caller, id: Uuid) -> Result<Acce
 
 /// List contact persons
 ///
-/// Private: the organization's members and moderators only.
+/// Private: the organization's members and moderators, and members of an organization whose
+/// introduction it accepted (each such view is recorded as a release).
 #[utoipa::path(
     tag = "contacts",
     operation_id = "list_contacts",
@@ -195,7 +276,7 @@ async fn insider(conn: &mut Connection, caller: Caller, id: Uuid) -> Result<Acce
         (status = 200, description = "Every contact person (one page)", body = Page<ContactView>),
         (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a member or moderator", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a member, moderator, or member of an organization whose introduction was accepted", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organization, or not one the caller may see", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -207,10 +288,12 @@ pub async fn list_contacts(
 ) -> Result<HttpResponse, ApiError> {
     let id = uuid_param("id", &path.into_inner())?;
     let mut conn = db::connection(&pool).await?;
-    insider(&mut conn, caller, id).await?;
+    let reader = reader(&mut conn, caller, id).await?;
     let contacts = queries::list_contacts(&mut conn, id)
         .await
         .map_err(db::query_failed("listing contacts"))?;
+    let ids: Vec<Uuid> = contacts.iter().map(|c| c.id).collect();
+    record_release(&mut conn, caller, id, &reader, &ids).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, PRIVATE))
         .json(Page::complete(
@@ -289,6 +372,8 @@ pub async fn create_contact(
 }
 
 /// Read a contact person
+///
+/// Private, like the list: members, moderators and accepted partners (a recorded release).
 #[utoipa::path(
     tag = "contacts",
     operation_id = "get_contact",
@@ -301,7 +386,7 @@ pub async fn create_contact(
         (status = 200, description = "The contact person", body = ContactView),
         (status = 400, description = "An id is not a UUID", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a member or moderator", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a member, moderator, or member of an organization whose introduction was accepted", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organization or contact", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -315,11 +400,12 @@ pub async fn get_contact(
     let id = uuid_param("id", &id)?;
     let contact_id = uuid_param("contact_id", &contact_id)?;
     let mut conn = db::connection(&pool).await?;
-    insider(&mut conn, caller, id).await?;
+    let reader = reader(&mut conn, caller, id).await?;
     let contact = queries::find_contact(&mut conn, id, contact_id)
         .await
         .map_err(db::query_failed("loading a contact"))?
         .ok_or_else(contact_not_found)?;
+    record_release(&mut conn, caller, id, &reader, &[contact.id]).await?;
     Ok(contact_response(HttpResponse::Ok(), contact))
 }
 
@@ -458,10 +544,104 @@ pub async fn delete_contact(
     }
 }
 
+/// A time the organization's contact persons were shown outside it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReleaseView {
+    pub released_at: DateTime<Utc>,
+    /// The account that saw them (null once that account is erased).
+    pub viewer_user_id: Option<Uuid>,
+    /// The organization the viewer acted for (null for a moderator).
+    pub viewer_organization_id: Option<Uuid>,
+    /// The accepted introduction that allowed it (null for a moderator).
+    pub contact_request_id: Option<Uuid>,
+    pub as_moderator: bool,
+    /// The contact persons shown.
+    pub contact_ids: Vec<Uuid>,
+}
+
+impl From<Release> for ReleaseView {
+    fn from(r: Release) -> Self {
+        ReleaseView {
+            released_at: r.released_at,
+            viewer_user_id: r.viewer_user_id,
+            viewer_organization_id: r.viewer_organization_id,
+            contact_request_id: r.contact_request_id,
+            as_moderator: r.as_moderator,
+            contact_ids: r.contact_ids,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReleaseQuery {
+    /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    #[param(max_length = 100)]
+    pub cursor: Option<String>,
+}
+
+/// Who saw our contact persons
+///
+/// Owners only: every time the organization's contact persons were shown outside it (to a
+/// partner through an accepted introduction, or to a moderator), newest first.
+#[utoipa::path(
+    tag = "contacts",
+    operation_id = "list_contact_releases",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The organization's id"), ReleaseQuery),
+    responses(
+        (status = 200, description = "A page of releases", body = Page<ReleaseView>, headers(("Link" = String, description = "`<url>; rel=\"next\"` when more follow"))),
+        (status = 400, description = "The id is not a UUID, or a parameter is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an owner of the organization", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organization, or not one the caller may see", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/organizations/{id}/contact-releases")]
+pub async fn list_contact_releases(
+    req: HttpRequest,
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<String>,
+    query: Query<ReleaseQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = uuid_param("id", &path.into_inner())?;
+    let q = query.into_inner();
+    let (limit, before) = paging::seq_position("contact-releases", q.limit, q.cursor.as_deref())?;
+    let mut conn = db::connection(&pool).await?;
+    let access = insider(&mut conn, caller, id).await?;
+    if !access.is_owner() {
+        return Err(ApiError::Forbidden(
+            "Only the organization's owners see who was shown its contact persons.".to_owned(),
+        ));
+    }
+    let rows = introductions::list_releases(&mut conn, id, before, limit)
+        .await
+        .map_err(db::query_failed("listing releases of contacts"))?;
+    let mut res = paging::respond_seq(
+        &req,
+        "contact-releases",
+        rows,
+        limit,
+        |r| r.id,
+        ReleaseView::from,
+    );
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static(PRIVATE),
+    );
+    Ok(res)
+}
+
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_contacts)
         .service(create_contact)
         .service(get_contact)
         .service(update_contact)
-        .service(delete_contact);
+        .service(delete_contact)
+        .service(list_contact_releases);
 }

@@ -12,6 +12,7 @@ pub mod contacts;
 pub mod discovery;
 pub mod extract;
 pub mod health;
+pub mod introductions;
 pub mod members;
 pub mod middleware;
 pub mod organizations;
@@ -60,7 +61,8 @@ use problem::{PROBLEM_JSON, Problem};
         (name = "accounts", description = "Accounts, sign-in, tokens"),
         (name = "discovery", description = "Finding organizations: filters, full-text search, facets"),
         (name = "organizations", description = "Profiles of diaspora organizations and humanitarian actors, and their members"),
-        (name = "contacts", description = "Named contact persons: private to an organization's members and moderators"),
+        (name = "contacts", description = "Named contact persons: private to an organization's members, moderators, and partners it accepted an introduction with"),
+        (name = "introductions", description = "Contact requests between organizations, their message threads, and notifications"),
         (name = "moderation", description = "Moderators: verification decisions and the audit log"),
         (name = "reference", description = "Read-only reference data: countries, languages, sectors, kinds of support and of organization"),
         (name = "operations", description = "Health probes and this document"),
@@ -101,7 +103,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(discovery::routes)
             .configure(organizations::routes)
             .configure(members::routes)
-            .configure(contacts::routes),
+            .configure(contacts::routes)
+            .configure(introductions::routes),
     )
     .service(health::healthz)
     .service(health::readyz)
@@ -295,6 +298,8 @@ pub struct AppState {
     pub cursor_secret: Arc<[u8]>,
     /// Totals and facet counts of discovery queries.
     pub counts: discovery::CountCache,
+    /// New contact requests an organization may send in any 24 hours.
+    pub contact_requests_per_day: u32,
 }
 
 impl AppState {
@@ -324,6 +329,7 @@ impl AppState {
                 Arc::from(digest.as_slice())
             },
             counts: discovery::CountCache::default(),
+            contact_requests_per_day: config.limits.contact_requests_per_day,
             hashing: Arc::new(tokio::sync::Semaphore::new(
                 2 * std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),

@@ -1222,15 +1222,10 @@ pub async fn list_audit_log(
     query: Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let limit = paging::limit(query.limit)?;
-    let before = query
-        .cursor
-        .as_deref()
-        .map(|c| paging::decode_id_cursor("audit", c))
-        .transpose()?;
+    let (limit, before) = paging::seq_position("audit", query.limit, query.cursor.as_deref())?;
     let mut conn = db::connection(&pool).await?;
     require_moderator(&mut conn, caller, Uuid::nil()).await?;
-    let (mut records, total) = queries::list_audit(
+    let rows = queries::list_audit(
         &mut conn,
         query.organization_id,
         query.actor_id,
@@ -1239,21 +1234,14 @@ pub async fn list_audit_log(
     )
     .await
     .map_err(db::query_failed("reading the audit log"))?;
-    let more = records.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-    records.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let next = more
-        .then(|| {
-            records
-                .last()
-                .map(|r| paging::encode_id_cursor("audit", r.id))
-        })
-        .flatten();
-    let page = Page {
-        data: records.into_iter().map(AuditEntryView::from).collect(),
-        next_cursor: next,
-        total,
-    };
-    Ok(paging::respond(&req, page))
+    Ok(paging::respond_seq(
+        &req,
+        "audit",
+        rows,
+        limit,
+        |r| r.id,
+        AuditEntryView::from,
+    ))
 }
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -50,6 +50,50 @@ pub fn limit(raw: Option<i64>) -> Result<i64, ApiError> {
     }
 }
 
+/// A list paged by a sequence number: `limit` checked, and the position the `cursor` (one of
+/// list `list`'s) carries.
+pub fn seq_position(
+    list: &str,
+    limit: Option<i64>,
+    cursor: Option<&str>,
+) -> Result<(i64, Option<i64>), ApiError> {
+    let limit = self::limit(limit)?;
+    let position = cursor.map(|c| decode_id_cursor(list, c)).transpose()?;
+    Ok((limit, position))
+}
+
+/// The 200 of a list paged by a sequence number: `rows` (read with `limit + 1`) cut to the
+/// page, each shown with `view`, and the next cursor made from the last row's `seq`.
+pub fn respond_seq<T, V: Serialize>(
+    req: &HttpRequest,
+    list: &str,
+    (mut rows, total): (Vec<T>, i64),
+    limit: i64,
+    seq: impl Fn(&T) -> i64,
+    view: impl Fn(T) -> V,
+) -> HttpResponse {
+    let next = cut(&mut rows, limit, |r| encode_id_cursor(list, seq(r)));
+    respond(
+        req,
+        Page {
+            data: rows.into_iter().map(view).collect(),
+            next_cursor: next,
+            total,
+        },
+    )
+}
+
+/// Cuts `rows`, read with `limit + 1`, to the page; when more follow, the cursor of the last
+/// row kept (made by `cursor`).
+pub fn cut<T>(rows: &mut Vec<T>, limit: i64, cursor: impl Fn(&T) -> String) -> Option<String> {
+    let size = usize::try_from(limit).unwrap_or(usize::MAX);
+    if rows.len() <= size {
+        return None;
+    }
+    rows.truncate(size);
+    rows.last().map(cursor)
+}
+
 /// A cursor that is the last id seen in a list ordered by id, tagged with the list's name so
 /// that one list's cursor is refused by another.
 pub fn encode_id_cursor(list: &str, id: i64) -> String {

@@ -223,9 +223,12 @@ async fn a_server_error_logs_its_cause_under_the_request_id() {
     let db = TestDb::migrated().await;
     let server = ServeProcess::start(&db.url);
     let mut conn = db.connect().await;
-    diesel_async::RunQueryDsl::execute(diesel::sql_query("DROP TABLE sectors"), &mut conn)
-        .await
-        .unwrap();
+    diesel_async::RunQueryDsl::execute(
+        diesel::sql_query("ALTER TABLE sectors RENAME TO sectors_gone"),
+        &mut conn,
+    )
+    .await
+    .unwrap();
     let res = client()
         .get(server.url("/v1/sectors"))
         .send()

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use diaspora_directory::config::{
-    Argon2Config, Config, DatabaseConfig, HttpConfig, JwtConfig, LogConfig, LogFormat,
+    Argon2Config, Config, DatabaseConfig, HttpConfig, JwtConfig, LimitsConfig, LogConfig, LogFormat,
 };
 use diaspora_directory::db::migrate::{self, quote_identifier};
 use diaspora_directory::http::server::Application;
@@ -299,8 +299,14 @@ pub fn test_config(database_url: &str) -> Config {
         },
         // Cheap on purpose: production cost would make every sign-in test take ~50 ms of CPU.
         argon2: TEST_ARGON2,
+        limits: LimitsConfig {
+            contact_requests_per_day: TEST_CONTACT_REQUESTS_PER_DAY,
+        },
     }
 }
+
+/// Small, so that a test reaches the cap in a few requests.
+pub const TEST_CONTACT_REQUESTS_PER_DAY: u32 = 5;
 
 /// A running server with its own database.
 pub struct TestApp {

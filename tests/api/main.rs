@@ -10,6 +10,7 @@ mod cli;
 mod contacts;
 mod discovery;
 mod errors;
+mod introductions;
 mod members;
 mod migrations;
 mod openapi;
