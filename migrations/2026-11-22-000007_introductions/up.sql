@@ -12,8 +12,7 @@ CREATE TABLE contact_requests (
     subject              text NOT NULL CHECK (length(subject) BETWEEN 1 AND 200),
     message              text NOT NULL CHECK (length(message) BETWEEN 1 AND 5000),
     sector               text REFERENCES sectors (code),
-    -- The crisis the request is about. Crises arrive with the coordination work; until then no
-    -- id can name one, and the API refuses any.
+    -- The crisis the request is about (its foreign key comes with the crises table).
     crisis_id            uuid,
     status               text NOT NULL DEFAULT 'pending'
                          CHECK (status IN ('pending', 'accepted', 'declined', 'withdrawn')),

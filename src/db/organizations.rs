@@ -223,16 +223,7 @@ pub async fn create_organization(
     base_slug: &str,
     creator: Uuid,
 ) -> QueryResult<Organization> {
-    let mut candidates: Vec<String> = std::iter::once(base_slug.to_owned())
-        .chain((2..=5).map(|n| format!("{base_slug}-{n}")))
-        .collect();
-    for _ in 0..3 {
-        candidates.push(format!(
-            "{base_slug}-{}",
-            &Uuid::new_v4().simple().to_string()[..6]
-        ));
-    }
-    for slug in candidates {
+    for slug in crate::domain::organization::slug_candidates(base_slug) {
         let columns = ProfileColumns::of(profile);
         let created = conn
             .transaction(async |conn| {

@@ -261,6 +261,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    crises (id) {
+        id -> Uuid,
+        seq -> Int8,
+        slug -> Text,
+        name -> Text,
+        glide -> Nullable<Text>,
+        hazard -> Text,
+        countries -> Array<Text>,
+        started_on -> Date,
+        ended_on -> Nullable<Date>,
+        status -> Text,
+        description -> Nullable<Text>,
+        version -> Int4,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(organization_members -> organizations (organization_id));
 diesel::joinable!(organization_members -> users (user_id));
 diesel::joinable!(organization_contacts -> organizations (organization_id));
@@ -282,4 +302,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
     notification_reads,
     contact_releases,
+    crises,
 );

@@ -122,8 +122,9 @@ pub struct NewRequest {
 }
 
 impl NewRequest {
-    /// Checks and trims the texts; every problem at once.
-    pub fn validate(self) -> Result<NewRequest, Vec<FieldError>> {
+    /// Checks and trims the texts; every problem at once. `crisis_known`: whether `crisis_id`,
+    /// if given, names a registered crisis.
+    pub fn validate(self, crisis_known: bool) -> Result<NewRequest, Vec<FieldError>> {
         let mut v = Validator::default();
         let subject = v.required_line("subject", &self.subject, limits::SUBJECT);
         let message = v.required_text("message", &self.message, limits::MESSAGE);
@@ -136,9 +137,11 @@ impl NewRequest {
         if let Some(sector) = &self.sector {
             v.code("sector", sector, &SECTOR_CODES);
         }
-        if self.crisis_id.is_some() {
-            // No crisis can be registered yet (coordination arrives later), so no id names one.
-            v.error("crisis_id", "names no crisis known to the directory");
+        if self.crisis_id.is_some() && !crisis_known {
+            v.error(
+                "crisis_id",
+                "names no crisis known to the directory (GET /v1/crises lists them)",
+            );
         }
         v.finish(NewRequest {
             subject,
@@ -332,7 +335,7 @@ mod tests {
             sector: None,
             crisis_id: None,
         }
-        .validate()
+        .validate(true)
         .unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["subject", "message", "from_organization_id"]);

@@ -424,6 +424,21 @@ fn is_org_id_scheme(s: &str) -> bool {
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
 }
 
+/// Slugs to try, in order, for a new resource named `base`: `base`, then `base-2` to `base-5`,
+/// then three random suffixes.
+pub fn slug_candidates(base: &str) -> Vec<String> {
+    let mut candidates: Vec<String> = std::iter::once(base.to_owned())
+        .chain((2..=5).map(|n| format!("{base}-{n}")))
+        .collect();
+    for _ in 0..3 {
+        candidates.push(format!(
+            "{base}-{}",
+            &Uuid::new_v4().simple().to_string()[..6]
+        ));
+    }
+    candidates
+}
+
 /// A slug from a name: ASCII (transliterated), lower case, words joined by `-`, at most
 /// [`limits::SLUG`] characters. Never a UUID, which would be read as an id.
 pub fn slugify(name: &str) -> String {
@@ -591,7 +606,7 @@ impl Validator {
         }
     }
 
-    fn countries(
+    pub fn countries(
         &mut self,
         field: &str,
         raw: &[String],

@@ -223,6 +223,12 @@ pub async fn create_contact_request(
             sender.status.as_str()
         )));
     }
+    let crisis_known = match b.crisis_id {
+        Some(crisis) => crate::db::crises::crisis_exists(&mut conn, crisis)
+            .await
+            .map_err(db::query_failed("checking a crisis"))?,
+        None => true,
+    };
     let new = NewRequest {
         from_organization_id: b.from_organization_id,
         to_organization_id: to,
@@ -231,7 +237,7 @@ pub async fn create_contact_request(
         sector: b.sector.map(|s| s.0),
         crisis_id: b.crisis_id,
     }
-    .validate()
+    .validate(crisis_known)
     .map_err(invalid_fields)?;
     let cap = i64::from(state.contact_requests_per_day);
     match queries::create_request(&mut conn, &new, caller.user_id, cap)

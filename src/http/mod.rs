@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod auth;
 pub mod codes;
 pub mod contacts;
+pub mod crises;
 pub mod discovery;
 pub mod extract;
 pub mod health;
@@ -62,6 +63,7 @@ use problem::{PROBLEM_JSON, Problem};
         (name = "discovery", description = "Finding organizations: filters, full-text search, facets"),
         (name = "organizations", description = "Profiles of diaspora organizations and humanitarian actors, and their members"),
         (name = "contacts", description = "Named contact persons: private to an organization's members, moderators, and partners it accepted an introduction with"),
+        (name = "crises", description = "Crises (GLIDE numbers, hazards, affected countries): registered by moderators, read by all"),
         (name = "introductions", description = "Contact requests between organizations, their message threads, and notifications"),
         (name = "moderation", description = "Moderators: verification decisions and the audit log"),
         (name = "reference", description = "Read-only reference data: countries, languages, sectors, kinds of support and of organization"),
@@ -104,7 +106,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(organizations::routes)
             .configure(members::routes)
             .configure(contacts::routes)
-            .configure(introductions::routes),
+            .configure(introductions::routes)
+            .configure(crises::routes),
     )
     .service(health::healthz)
     .service(health::readyz)

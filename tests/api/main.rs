@@ -8,6 +8,7 @@ mod accounts;
 mod architecture;
 mod cli;
 mod contacts;
+mod crises;
 mod discovery;
 mod errors;
 mod introductions;

@@ -115,6 +115,18 @@ async fn every_documented_route_is_served() {
         "/v1/organizations/{id}/verification-requests",
         "/v1/admin/organizations/{id}/verification",
         "/v1/admin/audit-log",
+        "/v1/organizations/{id}/contact-requests",
+        "/v1/organizations/{id}/contact-releases",
+        "/v1/contact-requests",
+        "/v1/contact-requests/{id}",
+        "/v1/contact-requests/{id}/accept",
+        "/v1/contact-requests/{id}/decline",
+        "/v1/contact-requests/{id}/withdraw",
+        "/v1/contact-requests/{id}/messages",
+        "/v1/notifications",
+        "/v1/notifications/{id}/read",
+        "/v1/crises",
+        "/v1/crises/{id_or_slug}",
     ] {
         assert!(paths.contains_key(expected), "{expected} is not documented");
     }
@@ -125,6 +137,7 @@ async fn every_documented_route_is_served() {
         let concrete = path
             .replace("{code}", "HTI")
             .replace("{id}", "00000000-0000-0000-0000-000000000000")
+            .replace("{id_or_slug}", "00000000-0000-0000-0000-000000000000")
             .replace("{contact_id}", "00000000-0000-0000-0000-000000000000");
         let res = app.get(&concrete).await;
         let status = res.status().as_u16().to_string();
