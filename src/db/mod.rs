@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod crises;
 pub mod discovery;
+pub mod engagements;
 pub mod introductions;
 pub mod migrate;
 pub mod organizations;

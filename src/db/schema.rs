@@ -281,10 +281,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    engagements (id) {
+        id -> Uuid,
+        seq -> Int8,
+        crisis_id -> Uuid,
+        organization_id -> Uuid,
+        sectors -> Array<Text>,
+        support_types -> Array<Text>,
+        country -> Text,
+        admin1 -> Nullable<Text>,
+        description -> Nullable<Text>,
+        status -> Text,
+        started_on -> Nullable<Date>,
+        ended_on -> Nullable<Date>,
+        version -> Int4,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(organization_members -> organizations (organization_id));
 diesel::joinable!(organization_members -> users (user_id));
 diesel::joinable!(organization_contacts -> organizations (organization_id));
 diesel::joinable!(verification_requests -> organizations (organization_id));
+diesel::joinable!(engagements -> organizations (organization_id));
+diesel::joinable!(engagements -> crises (crisis_id));
 diesel::joinable!(contact_request_messages -> contact_requests (contact_request_id));
 diesel::joinable!(notification_reads -> notifications (notification_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -303,4 +326,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     notification_reads,
     contact_releases,
     crises,
+    engagements,
 );

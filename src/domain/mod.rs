@@ -6,6 +6,7 @@
 pub mod account;
 pub mod crisis;
 pub mod discovery;
+pub mod engagement;
 pub mod introduction;
 pub mod matching;
 pub mod organization;

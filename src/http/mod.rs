@@ -11,6 +11,7 @@ pub mod codes;
 pub mod contacts;
 pub mod crises;
 pub mod discovery;
+pub mod engagements;
 pub mod extract;
 pub mod health;
 pub mod introductions;
@@ -107,7 +108,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(members::routes)
             .configure(contacts::routes)
             .configure(introductions::routes)
-            .configure(crises::routes),
+            .configure(crises::routes)
+            .configure(engagements::routes),
     )
     .service(health::healthz)
     .service(health::readyz)

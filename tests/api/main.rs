@@ -10,6 +10,7 @@ mod cli;
 mod contacts;
 mod crises;
 mod discovery;
+mod engagements;
 mod errors;
 mod introductions;
 mod members;

@@ -127,6 +127,9 @@ async fn every_documented_route_is_served() {
         "/v1/notifications/{id}/read",
         "/v1/crises",
         "/v1/crises/{id_or_slug}",
+        "/v1/crises/{id}/engagements",
+        "/v1/crises/{id}/engagements/{engagement_id}",
+        "/v1/crises/{id}/3w",
     ] {
         assert!(paths.contains_key(expected), "{expected} is not documented");
     }
