@@ -122,6 +122,13 @@ fn conditions<'a>(prefix: &str, filter: &'a OrganizationFilter, walk: bool) -> (
         sql = s;
         parts.push(format!("{updated_at} >= {p}"));
     }
+    if let Some(crisis) = filter.crisis {
+        let (s, p) = sql.bind::<SqlUuid, _>(crisis);
+        sql = s;
+        parts.push(format!(
+            "o.id IN (SELECT e.organization_id FROM engagements e WHERE e.crisis_id = {p})"
+        ));
+    }
     (sql, parts.join(" AND "))
 }
 

@@ -341,3 +341,42 @@ pub async fn three_w_count(conn: &mut AsyncPgConnection, crisis_id: Uuid) -> Que
     .await?;
     Ok(row.count)
 }
+
+/// How many published organizations are engaged in the crisis, in all and per sector (most
+/// engaged first).
+pub async fn engaged_organizations(
+    conn: &mut AsyncPgConnection,
+    crisis_id: Uuid,
+) -> QueryResult<(i64, Vec<(String, i64)>)> {
+    #[derive(QueryableByName)]
+    struct SectorCount {
+        #[diesel(sql_type = Text)]
+        sector: String,
+        #[diesel(sql_type = BigInt)]
+        organizations: i64,
+    }
+    let total: i64 = engagements::table
+        .inner_join(organizations::table)
+        .filter(engagements::crisis_id.eq(crisis_id))
+        .filter(organizations::status.eq("published"))
+        .select(diesel::dsl::count(engagements::organization_id).aggregate_distinct())
+        .get_result(conn)
+        .await?;
+    let rows: Vec<SectorCount> = diesel::sql_query(
+        "SELECT s.sector, count(DISTINCT e.organization_id) AS organizations \
+           FROM engagements e \
+           JOIN organizations o ON o.id = e.organization_id AND o.status = 'published' \
+           CROSS JOIN LATERAL unnest(e.sectors) AS s(sector) \
+          WHERE e.crisis_id = $1 \
+          GROUP BY s.sector ORDER BY organizations DESC, s.sector",
+    )
+    .bind::<SqlUuid, _>(crisis_id)
+    .load(conn)
+    .await?;
+    Ok((
+        total,
+        rows.into_iter()
+            .map(|r| (r.sector, r.organizations))
+            .collect(),
+    ))
+}

@@ -29,6 +29,8 @@ pub struct OrganizationFilter {
     pub verified: Option<bool>,
     pub q: Option<SearchText>,
     pub updated_since: Option<DateTime<Utc>>,
+    /// Only organizations with an engagement in this crisis.
+    pub crisis: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -95,6 +95,24 @@ pub struct CrisisView {
     pub description: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Who is engaged (published organizations only); in the single crisis's read, not in
+    /// lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engaged_organizations: Option<EngagedOrganizations>,
+}
+
+/// How many organizations are engaged in a crisis.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EngagedOrganizations {
+    pub total: i64,
+    /// Per sector, most engaged first.
+    pub by_sector: Vec<SectorCount>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SectorCount {
+    pub sector: String,
+    pub organizations: i64,
 }
 
 impl From<Crisis> for CrisisView {
@@ -113,6 +131,7 @@ impl From<Crisis> for CrisisView {
             description: i.description,
             created_at: c.created_at,
             updated_at: c.updated_at,
+            engaged_organizations: None,
         }
     }
 }
@@ -266,7 +285,8 @@ pub async fn create_crisis(
 
 /// Read a crisis
 ///
-/// Public. By id or slug.
+/// Public. By id or slug, with how many published organizations are engaged in it, in all and
+/// per sector.
 #[utoipa::path(
     tag = "crises",
     operation_id = "get_crisis",
@@ -283,7 +303,21 @@ pub async fn get_crisis(
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = db::connection(&pool).await?;
     let crisis = load_crisis(&mut conn, &path.into_inner()).await?;
-    let res = HttpResponse::Ok().json(CrisisView::from(crisis.clone()));
+    let (total, by_sector) = crate::db::engagements::engaged_organizations(&mut conn, crisis.id)
+        .await
+        .map_err(db::query_failed("counting engaged organizations"))?;
+    let mut view = CrisisView::from(crisis.clone());
+    view.engaged_organizations = Some(EngagedOrganizations {
+        total,
+        by_sector: by_sector
+            .into_iter()
+            .map(|(sector, organizations)| SectorCount {
+                sector,
+                organizations,
+            })
+            .collect(),
+    });
+    let res = HttpResponse::Ok().json(view);
     Ok(with_etag(res, &crisis))
 }
 

@@ -95,6 +95,9 @@ pub struct OrganizationListQuery {
     pub q: Option<String>,
     /// Only organizations changed at or after this instant (RFC 3339).
     pub updated_since: Option<DateTime<Utc>>,
+    /// Only organizations engaged in this crisis (its id or slug).
+    #[param(max_length = 100)]
+    pub crisis: Option<String>,
     /// `relevance` (the default with `q`), `name`, `-updated_at`, `-created_at`. Without `q`
     /// the default is verified organizations first, then by name.
     #[param(inline)]
@@ -422,6 +425,21 @@ pub async fn list_organizations(
     };
     let mut conn = db::connection(&pool).await?;
     let (origin, operating, residence, any, languages) = resolve(&mut conn, lookups).await?;
+    let crisis = match p.crisis.as_deref() {
+        Some(raw) => Some(
+            crate::db::crises::find_crisis(&mut conn, uuid::Uuid::parse_str(raw).ok(), raw)
+                .await
+                .map_err(db::query_failed("loading a crisis"))?
+                .ok_or_else(|| {
+                    ApiError::bad_parameter(
+                        "crisis",
+                        format!("{raw:?} is no crisis's id or slug: GET /v1/crises lists them"),
+                    )
+                })?
+                .id,
+        ),
+        None => None,
+    };
     let sectors = if sectors.is_empty() {
         sectors
     } else {
@@ -449,6 +467,7 @@ pub async fn list_organizations(
         verified: p.verified,
         q,
         updated_since: p.updated_since,
+        crisis,
     };
     let print = fingerprint(&filter, sort);
     let after = p

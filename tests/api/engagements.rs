@@ -409,3 +409,75 @@ async fn only_published_organizations_appear() {
         .unwrap();
     assert_eq!(csv_records(&csv).len(), 1, "the header only: {csv}");
 }
+
+/// Discovery hooks: the organizations engaged in a crisis, and the crisis's counts.
+#[tokio::test]
+async fn discovery_finds_the_organizations_engaged_in_a_crisis() {
+    let app = TestApp::spawn().await;
+    let s = scene(&app).await;
+    for (token, org, sectors) in [
+        (&s.owner_a, &s.org_a, json!(["health", "wash"])),
+        (&s.owner_b, &s.org_b, json!(["wash"])),
+    ] {
+        declared(
+            &app,
+            token,
+            &s.path,
+            json!({"organization_id": org, "sectors": sectors, "country": "HTI", "status": "ongoing"}),
+        )
+        .await;
+    }
+    // Engaged twice in the same sector: counted once.
+    declared(
+        &app,
+        &s.owner_b,
+        &s.path,
+        json!({"organization_id": s.org_b, "sectors": ["wash"], "country": "DOM", "status": "planned"}),
+    )
+    .await;
+    // Not engaged.
+    let other = app.token("c@example.org").await;
+    app.create_organization(
+        &other,
+        json!({"name": "Elsewhere", "kind": "other", "status": "published"}),
+    )
+    .await;
+    let crisis: Value = app.get(&s.path).await.json().await.unwrap();
+    assert_eq!(
+        crisis["engaged_organizations"],
+        json!({"total": 2, "by_sector": [{"sector": "wash", "organizations": 2},
+                                         {"sector": "health", "organizations": 1}]})
+    );
+    let found: Value = app
+        .get("/v1/organizations?crisis=haiti-earthquake-2021&sort=name")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["total"], 2);
+    let ids: Vec<&str> = found["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&s.org_a.as_str()) && ids.contains(&s.org_b.as_str()));
+    // Combined with the other filters (which read the profiles).
+    let ngos: Value = app
+        .get(&format!(
+            "/v1/organizations?crisis={}&kind=national-ngo",
+            s.crisis
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ngos["total"], 1);
+    assert_eq!(ngos["data"][0]["id"], s.org_b.as_str());
+    assert_problem(
+        app.get("/v1/organizations?crisis=nowhere").await,
+        400,
+        "validation_failed",
+    )
+    .await;
+}
