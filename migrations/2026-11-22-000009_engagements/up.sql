@@ -31,3 +31,9 @@ CREATE AGGREGATE dd_array_cat_agg(anycompatiblearray) (
     STYPE = anycompatiblearray,
     INITCOND = '{}'
 );
+
+-- Discovery's `crisis` filter reads engagements: its cached counts must follow their changes
+-- too (see 000006).
+CREATE TRIGGER engagements_bump_discovery_generation
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON engagements
+    FOR EACH STATEMENT EXECUTE FUNCTION dd_bump_discovery_generation();

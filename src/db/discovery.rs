@@ -243,9 +243,9 @@ pub async fn page(
 /// `prefix` and the query of a page in name order (`Sort::Name`), or verified first and then
 /// by name (`Sort::VerifiedThenName`); `None` when the filter leaves nothing to read.
 ///
-/// Verified-first is two parts, the verified organizations and then the others, joined with
-/// `UNION ALL` under one `LIMIT`: the second part runs only when the first leaves the page
-/// short. Walking ([`Plan::Walk`]), each part follows a `(name, id)` index that carries the
+/// Verified-first is two parts, the verified organizations and then the others, each cut at
+/// `limit`, joined with `UNION ALL` and sorted (at most `2 × limit` rows) under one `LIMIT`:
+/// the order of an `Append`'s parts is not guaranteed (a parallel one interleaves them). Walking ([`Plan::Walk`]), each part follows a `(name, id)` index that carries the
 /// filtered columns, index-only, and stops after `limit` matches. Only the page's ids come from
 /// the parts; the rows are read by primary key afterwards.
 fn ordered_page_sql<'a>(
@@ -311,7 +311,7 @@ fn ordered_page_sql<'a>(
     }
     Some(sql.push(&format!(
         "SELECT {}, 0::float8 AS rank, k.unverified \
-         FROM (SELECT * FROM ({}) AS w LIMIT {pl}) AS k \
+         FROM (SELECT * FROM ({}) AS w ORDER BY w.unverified, w.name, w.id LIMIT {pl}) AS k \
          JOIN organizations o ON o.id = k.id ORDER BY k.unverified, k.name, k.id",
         OrganizationRow::COLUMNS,
         walks.join(" UNION ALL ")

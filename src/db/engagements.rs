@@ -259,6 +259,13 @@ pub async fn three_w(
     after: Option<&ThreeWKey>,
     limit: i64,
 ) -> QueryResult<Vec<ThreeWRow>> {
+    // The organization part of the position also bounds the grouping, so that a chunk does
+    // not group the whole matrix again.
+    let inner = if after.is_some() {
+        "AND (o.name, o.id) >= ($2, $3)"
+    } else {
+        ""
+    };
     let position = if after.is_some() {
         "WHERE (m.organization_name, m.organization_id, m.sector, m.country, m.admin1) > ($2, $3, $4, $5, $6)"
     } else {
@@ -277,7 +284,7 @@ pub async fn three_w(
              FROM engagements e \
              JOIN organizations o ON o.id = e.organization_id AND o.status = 'published' \
              CROSS JOIN LATERAL unnest(e.sectors) AS s(sector) \
-            WHERE e.crisis_id = $1 \
+            WHERE e.crisis_id = $1 {inner} \
             GROUP BY o.id, o.name, o.acronym, o.kind, s.sector, e.country, coalesce(e.admin1, '') \
          ) m {position} \
          ORDER BY m.organization_name, m.organization_id, m.sector, m.country, m.admin1 \

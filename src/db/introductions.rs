@@ -9,7 +9,6 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::organizations::lock_organization;
 use super::schema::{
     contact_releases, contact_request_messages, contact_requests, notification_reads,
     notifications, organization_members, organizations,
@@ -133,7 +132,17 @@ pub async fn create_request(
 ) -> QueryResult<Created> {
     let result = conn
         .transaction(async |conn| {
-            if !lock_organization(conn, new.from_organization_id).await? {
+            // FOR NO KEY UPDATE, not FOR UPDATE: it serialises the sender's quota count, yet
+            // does not block the key checks of a request the other way (A asks B while B asks
+            // A), which would deadlock.
+            let sender: Option<Uuid> = organizations::table
+                .filter(organizations::id.eq(new.from_organization_id))
+                .select(organizations::id)
+                .for_no_key_update()
+                .first(conn)
+                .await
+                .optional()?;
+            if sender.is_none() {
                 return Ok(Created::SenderGone);
             }
             let window_start = Utc::now() - Duration::days(1);
@@ -558,6 +567,12 @@ pub async fn partnership(
                         .eq(contact_requests::to_organization_id)),
             )),
         )
+        // The viewer's organization must still be published: a suspended or archived one
+        // loses what its introductions released.
+        .inner_join(
+            organizations::table.on(organizations::id.eq(organization_members::organization_id)),
+        )
+        .filter(organizations::status.eq("published"))
         .filter(contact_requests::status.eq(Status::Accepted.as_str()))
         .filter(
             contact_requests::from_organization_id

@@ -446,7 +446,7 @@ pub enum MemberChange {
 
 /// Locks the organization's row, so that concurrent member changes see each other's owner
 /// counts (two owners cannot both leave at once).
-pub(super) async fn lock_organization(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
+async fn lock_organization(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
     organizations::table
         .filter(organizations::id.eq(id))
         .select(organizations::id)

@@ -136,15 +136,45 @@ impl From<Crisis> for CrisisView {
     }
 }
 
-fn etag(crisis: &Crisis) -> String {
-    format!("\"{}\"", crisis.version)
+/// The crisis as one reads it (with its engagement counts), and its ETag. The tag covers the
+/// counts too, so that a cached copy is not revalidated (304) once they change; `If-Match`
+/// compares against the same tag.
+async fn representation(
+    conn: &mut Connection,
+    crisis: Crisis,
+) -> Result<(CrisisView, String), ApiError> {
+    use sha2::Digest;
+    let (total, by_sector) = crate::db::engagements::engaged_organizations(conn, crisis.id)
+        .await
+        .map_err(db::query_failed("counting engaged organizations"))?;
+    let digest = sha2::Sha256::digest(format!("{total}{by_sector:?}").as_bytes());
+    let tag = format!(
+        "\"{}-{}\"",
+        crisis.version,
+        digest[..6]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    let mut view = CrisisView::from(crisis);
+    view.engaged_organizations = Some(EngagedOrganizations {
+        total,
+        by_sector: by_sector
+            .into_iter()
+            .map(|(sector, organizations)| SectorCount {
+                sector,
+                organizations,
+            })
+            .collect(),
+    });
+    Ok((view, tag))
 }
 
-fn with_etag(mut res: HttpResponse, crisis: &Crisis) -> HttpResponse {
-    if let Ok(v) = header::HeaderValue::from_str(&etag(crisis)) {
-        res.headers_mut().insert(header::ETAG, v);
-    }
-    res
+fn respond(
+    mut res: actix_web::HttpResponseBuilder,
+    (view, tag): (CrisisView, String),
+) -> HttpResponse {
+    res.insert_header((header::ETAG, tag)).json(view)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -273,10 +303,9 @@ pub async fn create_crisis(
         Write::Done(crisis) => {
             tracing::info!(crisis = %crisis.id, slug = %crisis.slug, "crisis registered");
             let location = format!("/v1/crises/{}", crisis.id);
-            let res = HttpResponse::Created()
-                .insert_header((header::LOCATION, location))
-                .json(CrisisView::from((*crisis).clone()));
-            Ok(with_etag(res, &crisis))
+            let mut res = HttpResponse::Created();
+            res.insert_header((header::LOCATION, location));
+            Ok(respond(res, representation(&mut conn, *crisis).await?))
         }
         Write::GlideTaken => Err(glide_taken()),
         Write::Stale => Err(lost_race(&IfMatch::Absent)),
@@ -303,22 +332,10 @@ pub async fn get_crisis(
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = db::connection(&pool).await?;
     let crisis = load_crisis(&mut conn, &path.into_inner()).await?;
-    let (total, by_sector) = crate::db::engagements::engaged_organizations(&mut conn, crisis.id)
-        .await
-        .map_err(db::query_failed("counting engaged organizations"))?;
-    let mut view = CrisisView::from(crisis.clone());
-    view.engaged_organizations = Some(EngagedOrganizations {
-        total,
-        by_sector: by_sector
-            .into_iter()
-            .map(|(sector, organizations)| SectorCount {
-                sector,
-                organizations,
-            })
-            .collect(),
-    });
-    let res = HttpResponse::Ok().json(view);
-    Ok(with_etag(res, &crisis))
+    Ok(respond(
+        HttpResponse::Ok(),
+        representation(&mut conn, crisis).await?,
+    ))
 }
 
 /// Edit a crisis (moderators)
@@ -357,7 +374,8 @@ pub async fn update_crisis(
     let mut conn = db::connection(&pool).await?;
     require_moderator(&mut conn, caller, Uuid::nil()).await?;
     let current = load_crisis(&mut conn, &path.into_inner()).await?;
-    if_match.check(&etag(&current))?;
+    let (_, current_tag) = representation(&mut conn, current.clone()).await?;
+    if_match.check(&current_tag)?;
     let old = current.input.clone();
     let mut changed: Vec<&str> = Vec::new();
     let mut mark = |field: &'static str, differs: bool| {
@@ -385,8 +403,10 @@ pub async fn update_crisis(
     mark("status", input.status != old.status);
     mark("description", input.description != old.description);
     if changed.is_empty() {
-        let res = HttpResponse::Ok().json(CrisisView::from(current.clone()));
-        return Ok(with_etag(res, &current));
+        return Ok(respond(
+            HttpResponse::Ok(),
+            representation(&mut conn, current).await?,
+        ));
     }
     match queries::update_crisis(
         &mut conn,
@@ -401,8 +421,10 @@ pub async fn update_crisis(
     {
         Write::Done(crisis) => {
             tracing::info!(crisis = %crisis.id, fields = ?changed, "crisis updated");
-            let res = HttpResponse::Ok().json(CrisisView::from((*crisis).clone()));
-            Ok(with_etag(res, &crisis))
+            Ok(respond(
+                HttpResponse::Ok(),
+                representation(&mut conn, *crisis).await?,
+            ))
         }
         Write::GlideTaken => Err(glide_taken()),
         Write::Stale => Err(lost_race(&if_match)),

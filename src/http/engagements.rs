@@ -176,8 +176,23 @@ async fn require_writer(
     let access = org_queries::access(conn, caller.user_id, organization_id)
         .await
         .map_err(db::query_failed("checking membership"))?;
-    if access.is_some_and(|a| a.is_member() || a.is_moderator) {
+    if access.is_some_and(|a| a.is_member()) {
         Ok(())
+    } else if access.is_some_and(|a| a.is_moderator) {
+        // A moderator passes for any id: make sure it names an organization.
+        match org_queries::find_organization(conn, Some(organization_id), "")
+            .await
+            .map_err(db::query_failed("loading an organization"))?
+        {
+            Some(_) => Ok(()),
+            None => Err(ApiError::validation(
+                "Invalid fields: organization_id; see `errors`.",
+                vec![crate::error::FieldError::new(
+                    "organization_id",
+                    "names no organization",
+                )],
+            )),
+        }
     } else {
         Err(ApiError::Forbidden(
             "Only the organization's members (or a moderator) declare or change its engagements."
@@ -704,16 +719,18 @@ pub async fn get_three_w(
         ));
     }
     let crisis_id = crisis.id;
-    // The header, then chunks of rows read by keyset, each query on the connection this
-    // response holds: memory stays one chunk whatever the matrix's size.
+    drop(conn);
+    // The header, then chunks of rows read by keyset, each with a connection taken from the
+    // pool for that chunk only (a slow reader holds no connection while it reads): memory
+    // stays one chunk whatever the matrix's size.
     struct State {
-        conn: Connection,
+        pool: Pool,
         after: Option<ThreeWKey>,
         started: bool,
         done: bool,
     }
     let state = State {
-        conn,
+        pool: pool.get_ref().clone(),
         after: None,
         started: false,
         done: false,
@@ -727,7 +744,13 @@ pub async fn get_three_w(
             let bytes = web::Bytes::from(export::header(&THREE_W_COLUMNS, format));
             return Some((Ok::<_, actix_web::Error>(bytes), s));
         }
-        match queries::three_w(&mut s.conn, crisis_id, s.after.as_ref(), EXPORT_CHUNK).await {
+        let chunk = match db::connection(&s.pool).await {
+            Ok(mut conn) => queries::three_w(&mut conn, crisis_id, s.after.as_ref(), EXPORT_CHUNK)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match chunk {
             Ok(rows) if rows.is_empty() => None,
             Ok(rows) => {
                 s.done = i64::try_from(rows.len()).unwrap_or(0) < EXPORT_CHUNK;
@@ -736,9 +759,15 @@ pub async fn get_three_w(
                 Some((Ok(web::Bytes::from(export::rows(&lines))), s))
             }
             Err(e) => {
-                // The status line is sent: all that can be done is to cut the file short.
+                // The status line is sent: failing the body makes the server drop the
+                // connection without the final chunk, so the client sees a broken download
+                // rather than a short file that looks whole.
                 tracing::error!(crisis = %crisis_id, error = %e, "3W export failed mid-stream");
-                None
+                s.done = true;
+                Some((
+                    Err(actix_web::error::ErrorInternalServerError("export failed")),
+                    s,
+                ))
             }
         }
     });

@@ -44,7 +44,8 @@ async fn moderators_register_crises_and_everyone_reads_them() {
     let res = app.post_as("/v1/crises", &moderator, &haiti()).await;
     assert_eq!(res.status(), 201);
     let location = res.headers()["location"].to_str().unwrap().to_owned();
-    assert_eq!(res.headers()["etag"], "\"1\"");
+    let tag = res.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(tag.starts_with("\"1-"), "{tag}");
     let crisis: Value = res.json().await.unwrap();
     assert_eq!(
         location,
@@ -58,26 +59,20 @@ async fn moderators_register_crises_and_everyone_reads_them() {
     assert!(crisis["ended_on"].is_null());
 
     // Public, by id or slug.
-    let mut by_id: Value = app.get(&location).await.json().await.unwrap();
     assert_eq!(
-        by_id["engaged_organizations"],
+        crisis["engaged_organizations"],
         json!({"total": 0, "by_sector": []})
     );
-    by_id
-        .as_object_mut()
-        .unwrap()
-        .remove("engaged_organizations");
+    let read = app.get(&location).await;
+    assert_eq!(read.headers()["etag"].to_str().unwrap(), tag);
+    let by_id: Value = read.json().await.unwrap();
     assert_eq!(by_id, crisis);
-    let mut by_slug: Value = app
+    let by_slug: Value = app
         .get("/v1/crises/seisme-d-haiti-2021")
         .await
         .json()
         .await
         .unwrap();
-    by_slug
-        .as_object_mut()
-        .unwrap()
-        .remove("engaged_organizations");
     assert_eq!(by_slug, crisis);
     assert_problem(app.get("/v1/crises/nowhere").await, 404, "not_found").await;
 
@@ -211,16 +206,20 @@ async fn moderators_edit_crises_partially_and_with_preconditions() {
     let moderator = app.moderator_token("mod@example.org").await;
     let crisis = register(&app, &moderator, haiti()).await;
     let path = format!("/v1/crises/{}", crisis["slug"].as_str().unwrap());
+    let first_tag = app.get(&path).await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
 
     let res = app
         .request(Method::PATCH, &path, Some(&moderator))
-        .header("if-match", "\"1\"")
+        .header("if-match", &first_tag)
         .json(&json!({"status": "closed", "ended_on": "2022-02-14", "description": null}))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert_eq!(res.headers()["etag"], "\"2\"");
+    assert!(res.headers()["etag"].to_str().unwrap().starts_with("\"2-"));
     let closed: Value = res.json().await.unwrap();
     assert_eq!(closed["status"], "closed");
     assert_eq!(closed["ended_on"], "2022-02-14");
@@ -229,7 +228,7 @@ async fn moderators_edit_crises_partially_and_with_preconditions() {
 
     let res = app
         .request(Method::PATCH, &path, Some(&moderator))
-        .header("if-match", "\"1\"")
+        .header("if-match", &first_tag)
         .json(&json!({"name": "Stale"}))
         .send()
         .await

@@ -320,6 +320,17 @@ async fn only_members_or_moderators_write_an_organizations_engagements() {
         "not_found",
     )
     .await;
+    // A moderator may declare for any organization, but it must exist.
+    let res = declare(
+        &app,
+        &s.moderator,
+        &s.path,
+        json!({"organization_id": "00000000-0000-4000-8000-000000000000", "sectors": ["shelter"],
+               "country": "HTI", "status": "planned"}),
+    )
+    .await;
+    let problem = assert_problem(res, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "organization_id");
 
     let engagement = declared(&app, &s.owner_b, &s.path, body.clone()).await;
     let one = format!(
@@ -435,14 +446,20 @@ async fn discovery_finds_the_organizations_engaged_in_a_crisis() {
         json!({"organization_id": s.org_b, "sectors": ["wash"], "country": "DOM", "status": "planned"}),
     )
     .await;
-    // Not engaged.
-    let other = app.token("c@example.org").await;
-    app.create_organization(
-        &other,
-        json!({"name": "Elsewhere", "kind": "other", "status": "published"}),
-    )
-    .await;
-    let crisis: Value = app.get(&s.path).await.json().await.unwrap();
+    // Not engaged (yet).
+    let other_owner = app.token("c@example.org").await;
+    let other_org = app
+        .create_organization(
+            &other_owner,
+            json!({"name": "Elsewhere", "kind": "other", "status": "published"}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let read = app.get(&s.path).await;
+    let tag = read.headers()["etag"].to_str().unwrap().to_owned();
+    let crisis: Value = read.json().await.unwrap();
     assert_eq!(
         crisis["engaged_organizations"],
         json!({"total": 2, "by_sector": [{"sector": "wash", "organizations": 2},
@@ -474,6 +491,26 @@ async fn discovery_finds_the_organizations_engaged_in_a_crisis() {
         .unwrap();
     assert_eq!(ngos["total"], 1);
     assert_eq!(ngos["data"][0]["id"], s.org_b.as_str());
+    // A new engagement changes the counts: the crisis's ETag, and the cached totals.
+    declared(
+        &app,
+        &other_owner,
+        &s.path,
+        json!({"organization_id": other_org, "sectors": ["education"], "country": "HTI",
+               "status": "planned"}),
+    )
+    .await;
+    let read = app.get(&s.path).await;
+    assert_ne!(read.headers()["etag"].to_str().unwrap(), tag);
+    let crisis: Value = read.json().await.unwrap();
+    assert_eq!(crisis["engaged_organizations"]["total"], 3);
+    let found: Value = app
+        .get("/v1/organizations?crisis=haiti-earthquake-2021&sort=name")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["total"], 3);
     assert_problem(
         app.get("/v1/organizations?crisis=nowhere").await,
         400,

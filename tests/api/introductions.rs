@@ -777,6 +777,54 @@ async fn concurrent_decisions_have_one_winner() {
     }
 }
 
+/// Two organizations asking each other at the same moment: one request, one 409, no deadlock.
+#[tokio::test]
+async fn crossed_requests_make_one_request() {
+    let app = TestApp::spawn().await;
+    let p = pair(&app).await;
+    for round in 0..3 {
+        let (a, b) = tokio::join!(
+            ask(&app, &p.ngo_owner, &p.ngo, &p.diaspora),
+            ask(&app, &p.diaspora_owner, &p.diaspora, &p.ngo)
+        );
+        let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [201, 409], "round {round}");
+        let winner: Value = if a.status() == 201 {
+            a.json().await.unwrap()
+        } else {
+            b.json().await.unwrap()
+        };
+        let id = winner["id"].as_str().unwrap();
+        let token = if winner["from_organization_id"] == p.ngo.as_str() {
+            &p.ngo_owner
+        } else {
+            &p.diaspora_owner
+        };
+        assert_eq!(act(&app, token, id, "withdraw").await.status(), 200);
+    }
+}
+
+/// A suspended organization loses what its introductions released.
+#[tokio::test]
+async fn a_suspended_partner_no_longer_reads_contacts() {
+    let app = TestApp::spawn().await;
+    let p = pair(&app).await;
+    let id = sent(&app, &p.ngo_owner, &p.ngo, &p.diaspora).await;
+    assert_eq!(
+        act(&app, &p.diaspora_owner, &id, "accept").await.status(),
+        200
+    );
+    let contacts = format!("/v1/organizations/{}/contacts", p.diaspora);
+    assert_eq!(app.get_as(&contacts, &p.ngo_owner).await.status(), 200);
+    app.sql(&format!(
+        "UPDATE organizations SET status = 'suspended' WHERE id = '{}'",
+        p.ngo
+    ))
+    .await;
+    assert_problem(app.get_as(&contacts, &p.ngo_owner).await, 403, "forbidden").await;
+}
+
 /// Each member has their own read marks.
 #[tokio::test]
 async fn read_marks_are_per_member() {
