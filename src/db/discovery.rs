@@ -214,10 +214,16 @@ pub async fn page(
     let rows = match sort {
         Sort::Name | Sort::VerifiedThenName => {
             let plan = Plan::for_total(filter, total);
-            match ordered_page_sql("", filter, sort, after, limit + 1, plan) {
-                Some(sql) => sql.query.load(conn).await?,
-                None => Vec::new(),
+            let mut rows: Vec<PageRow> = Vec::new();
+            for part in ordered_parts(filter, sort, after) {
+                let wanted = limit + 1 - i64::try_from(rows.len()).unwrap_or(i64::MAX);
+                if wanted <= 0 {
+                    break;
+                }
+                let sql = ordered_part_sql("", filter, &part, after, wanted, plan);
+                rows.extend(sql.query.load::<PageRow>(conn).await?);
             }
+            rows
         }
         Sort::Relevance | Sort::UpdatedDesc | Sort::CreatedDesc => {
             sorted_page(conn, filter, sort, after, limit + 1).await?
@@ -240,29 +246,15 @@ pub async fn page(
         .collect()
 }
 
-/// `prefix` and the query of a page in name order (`Sort::Name`), or verified first and then
-/// by name (`Sort::VerifiedThenName`); `None` when the filter leaves nothing to read.
-///
-/// Verified-first is two parts, the verified organizations and then the others, each cut at
-/// `limit`, joined with `UNION ALL` and sorted (at most `2 × limit` rows) under one `LIMIT`:
-/// the order of an `Append`'s parts is not guaranteed (a parallel one interleaves them). Walking ([`Plan::Walk`]), each part follows a `(name, id)` index that carries the
-/// filtered columns, index-only, and stops after `limit` matches. Only the page's ids come from
-/// the parts; the rows are read by primary key afterwards.
-fn ordered_page_sql<'a>(
-    prefix: &str,
-    filter: &'a OrganizationFilter,
+/// The parts a page in name order (`Sort::Name`) or verified-first order
+/// (`Sort::VerifiedThenName`) is read from, in order: `(unverified key, extra condition, whether
+/// the position applies)`. Verified-first is the verified organizations, then the others; a
+/// part before the position's is skipped.
+fn ordered_parts(
+    filter: &OrganizationFilter,
     sort: Sort,
     after: Option<&After>,
-    limit: i64,
-    plan: Plan,
-) -> Option<Sql<'a>> {
-    let (mut sql, condition) = conditions(prefix, filter, plan == Plan::Walk);
-    // Collecting sorts on an expression no index supplies, so that no name index is walked.
-    let order = match plan {
-        Plan::Walk => "o.name, o.id",
-        Plan::Collect => "(o.name || ''), o.id",
-    };
-    // (the `unverified` sort key of the part, its extra condition)
+) -> Vec<(i32, String, bool)> {
     let parts: Vec<(i32, String)> = match sort {
         Sort::VerifiedThenName => [
             (filter.verified != Some(false)).then(|| (0, format!(" AND {VERIFIED}"))),
@@ -273,49 +265,56 @@ fn ordered_page_sql<'a>(
         .collect(),
         _ => vec![(0, String::new())],
     };
-    let (first_part, position) = match after {
-        Some(After::Name(name, id)) => (0, Some((name.clone(), *id))),
-        Some(After::VerifiedThenName(unverified, name, id)) => {
-            (*unverified, Some((name.clone(), *id)))
-        }
-        _ => (0, None),
+    let (first_part, positioned) = match after {
+        Some(After::VerifiedThenName(unverified, ..)) => (*unverified, true),
+        Some(After::Name(..)) => (0, true),
+        _ => (0, false),
     };
-    let position = match position {
-        Some((name, id)) => {
-            let (s, pn) = sql.bind::<Text, _>(name);
-            let (s, pi) = s.bind::<SqlUuid, _>(id);
+    parts
+        .into_iter()
+        .filter(|(unverified, _)| *unverified >= first_part)
+        .map(|(unverified, extra)| (unverified, extra, positioned && unverified == first_part))
+        .collect()
+}
+
+/// `prefix` and the query of one part of a name-ordered page (see [`ordered_parts`]): at most
+/// `limit` rows after the position, if it applies. Walking ([`Plan::Walk`]), the part follows a
+/// `(name, id)` index that carries the filtered columns, index-only, and stops after `limit`
+/// matches; only the page's ids come from the walk, and the rows are read by primary key
+/// afterwards. The parts are separate statements, read in turn until the page is full: a
+/// `UNION ALL` under one `LIMIT` would rely on the order of its parts, which PostgreSQL does
+/// not promise.
+fn ordered_part_sql<'a>(
+    prefix: &str,
+    filter: &'a OrganizationFilter,
+    (unverified, extra, positioned): &(i32, String, bool),
+    after: Option<&After>,
+    limit: i64,
+    plan: Plan,
+) -> Sql<'a> {
+    let (mut sql, condition) = conditions(prefix, filter, plan == Plan::Walk);
+    // Collecting sorts on an expression no index supplies, so that no name index is walked.
+    let order = match plan {
+        Plan::Walk => "o.name, o.id",
+        Plan::Collect => "(o.name || ''), o.id",
+    };
+    let position = match after {
+        Some(After::Name(name, id) | After::VerifiedThenName(_, name, id)) if *positioned => {
+            let (s, pn) = sql.bind::<Text, _>(name.clone());
+            let (s, pi) = s.bind::<SqlUuid, _>(*id);
             sql = s;
-            Some(format!(" AND (o.name, o.id) > ({pn}, {pi})"))
+            format!(" AND (o.name, o.id) > ({pn}, {pi})")
         }
-        None => None,
+        _ => String::new(),
     };
     let (sql, pl) = sql.bind::<BigInt, _>(limit);
-    let walks: Vec<String> = parts
-        .iter()
-        .filter(|(unverified, _)| *unverified >= first_part)
-        .map(|(unverified, extra)| {
-            // The position applies within the part it was taken from; later parts start at
-            // their beginning.
-            let from = match &position {
-                Some(p) if *unverified == first_part => p.as_str(),
-                _ => "",
-            };
-            format!(
-                "(SELECT o.id, o.name, {unverified} AS unverified FROM organizations o \
-                 WHERE {condition}{extra}{from} ORDER BY {order} LIMIT {pl})"
-            )
-        })
-        .collect();
-    if walks.is_empty() {
-        return None;
-    }
-    Some(sql.push(&format!(
-        "SELECT {}, 0::float8 AS rank, k.unverified \
-         FROM (SELECT * FROM ({}) AS w ORDER BY w.unverified, w.name, w.id LIMIT {pl}) AS k \
-         JOIN organizations o ON o.id = k.id ORDER BY k.unverified, k.name, k.id",
+    sql.push(&format!(
+        "SELECT {}, 0::float8 AS rank, {unverified} AS unverified \
+         FROM (SELECT o.id, o.name FROM organizations o \
+               WHERE {condition}{extra}{position} ORDER BY {order} LIMIT {pl}) AS k \
+         JOIN organizations o ON o.id = k.id ORDER BY k.name, k.id",
         OrganizationRow::COLUMNS,
-        walks.join(" UNION ALL ")
-    )))
+    ))
 }
 
 /// A page in an order no index supplies (relevance, dates): every match is read and sorted.
@@ -459,10 +458,12 @@ pub async fn explain_ordered_page(
     limit: i64,
     plan: Plan,
 ) -> QueryResult<String> {
-    match ordered_page_sql("EXPLAIN ", filter, sort, None, limit, plan) {
-        Some(sql) => Ok(plan_text(sql.query.load(conn).await?)),
-        None => Ok(String::new()),
+    let mut plans = Vec::new();
+    for part in ordered_parts(filter, sort, None) {
+        let sql = ordered_part_sql("EXPLAIN ", filter, &part, None, limit, plan);
+        plans.push(plan_text(sql.query.load(conn).await?));
     }
+    Ok(plans.join("\n"))
 }
 
 /// Published organizations worth scoring against a need, best by a coarse score first, at most
