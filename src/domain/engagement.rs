@@ -10,8 +10,6 @@ use crate::error::FieldError;
 pub mod limits {
     pub const ADMIN1: usize = 100;
     pub const DESCRIPTION: usize = 2000;
-    pub const SECTORS: usize = 16;
-    pub const SUPPORT_TYPES: usize = 11;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -59,37 +57,11 @@ impl EngagementInput {
         crisis_countries: &[String],
     ) -> Result<EngagementInput, Vec<FieldError>> {
         let mut v = Validator::default();
-        let sectors = if v.max_items("sectors", self.sectors.len(), limits::SECTORS) {
-            let mut out: Vec<String> = Vec::new();
-            for (i, s) in self.sectors.iter().enumerate() {
-                let code = v.code(&format!("sectors[{i}]"), s, &SECTOR_CODES);
-                if !out.contains(&code) {
-                    out.push(code);
-                }
-            }
-            out
-        } else {
-            Vec::new()
-        };
+        let sectors = v.codes("sectors", &self.sectors, &SECTOR_CODES);
         if self.sectors.is_empty() {
             v.error("sectors", "name at least one sector");
         }
-        let support_types = if v.max_items(
-            "support_types",
-            self.support_types.len(),
-            limits::SUPPORT_TYPES,
-        ) {
-            let mut out: Vec<String> = Vec::new();
-            for (i, s) in self.support_types.iter().enumerate() {
-                let code = v.code(&format!("support_types[{i}]"), s, &SUPPORT_TYPE_CODES);
-                if !out.contains(&code) {
-                    out.push(code);
-                }
-            }
-            out
-        } else {
-            Vec::new()
-        };
+        let support_types = v.codes("support_types", &self.support_types, &SUPPORT_TYPE_CODES);
         let country = v.country("country", &self.country, known);
         if known
             .countries

@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::auth::Caller;
+use super::discovery::comma_list;
 use super::extract::{Json, Query};
 use super::organizations::{IfMatch, invalid_fields, lost_race, require_moderator};
 use super::paging::{self, Page};
@@ -456,11 +457,6 @@ pub struct CrisisQuery {
     pub cursor: Option<String>,
 }
 
-fn comma_list(raw: Option<&str>) -> Vec<String> {
-    raw.map(|r| r.split(',').map(|v| v.trim().to_owned()).collect())
-        .unwrap_or_default()
-}
-
 /// List crises
 ///
 /// Public. Newest registered first.
@@ -488,11 +484,11 @@ pub async fn list_crises(
     let mut v = Validator::default();
     let countries = v.countries(
         "country",
-        &comma_list(q.country.as_deref()),
+        &comma_list("country", q.country.as_deref())?,
         50,
         &book.known,
     );
-    let hazard_list = comma_list(q.hazard.as_deref());
+    let hazard_list = comma_list("type", q.hazard.as_deref())?;
     let codes = crate::domain::crisis::hazard_codes();
     let hazards: Vec<String> = hazard_list
         .iter()
@@ -509,10 +505,7 @@ pub async fn list_crises(
             hazards,
             q: text.map(str::to_owned),
         })
-        .map_err(|errors| match errors.into_iter().next() {
-            Some(e) => ApiError::bad_parameter(&e.field, e.message),
-            None => ApiError::bad_request("Invalid parameters."),
-        })?;
+        .map_err(super::organizations::invalid_parameters)?;
     let rows = queries::list_crises(&mut conn, &filter, before, limit)
         .await
         .map_err(db::query_failed("listing crises"))?;

@@ -135,7 +135,7 @@ pub struct OrganizationPage {
 
 /// A comma list: values trimmed, none blank (`kind=` or `kind=a,,b` is a mistake worth
 /// reporting, not "no filter"), at most [`MAX_FILTER_VALUES`] values.
-fn list(name: &str, raw: Option<&str>) -> Result<Vec<String>, ApiError> {
+pub(super) fn comma_list(name: &str, raw: Option<&str>) -> Result<Vec<String>, ApiError> {
     let Some(raw) = raw else {
         return Ok(Vec::new());
     };
@@ -155,8 +155,12 @@ fn list(name: &str, raw: Option<&str>) -> Result<Vec<String>, ApiError> {
     Ok(values)
 }
 
-fn codes(name: &str, raw: Option<&str>, allowed: &[&str]) -> Result<Vec<String>, ApiError> {
-    let values = list(name, raw)?;
+pub(super) fn codes(
+    name: &str,
+    raw: Option<&str>,
+    allowed: &[&str],
+) -> Result<Vec<String>, ApiError> {
+    let values = comma_list(name, raw)?;
     if let Some(bad) = values.iter().find(|v| !allowed.contains(&v.as_str())) {
         return Err(ApiError::bad_parameter(
             name,
@@ -215,10 +219,7 @@ async fn resolve(
         lookup("language", &l.languages, true),
     );
     v.finish(found)
-        .map_err(|errors| match errors.into_iter().next() {
-            Some(e) => ApiError::bad_parameter(&e.field, e.message),
-            None => ApiError::bad_request("Invalid parameters."),
-        })
+        .map_err(super::organizations::invalid_parameters)
 }
 
 /// How long a cached count may be served, at most. Changes to organizations invalidate counts
@@ -417,11 +418,11 @@ pub async fn list_organizations(
         ));
     }
     let lookups = Lookups {
-        origin: list("origin_country", p.origin_country.as_deref())?,
-        operating: list("operating_country", p.operating_country.as_deref())?,
-        residence: list("residence_country", p.residence_country.as_deref())?,
-        any: list("country", p.country.as_deref())?,
-        languages: list("language", p.language.as_deref())?,
+        origin: comma_list("origin_country", p.origin_country.as_deref())?,
+        operating: comma_list("operating_country", p.operating_country.as_deref())?,
+        residence: comma_list("residence_country", p.residence_country.as_deref())?,
+        any: comma_list("country", p.country.as_deref())?,
+        languages: comma_list("language", p.language.as_deref())?,
     };
     let mut conn = db::connection(&pool).await?;
     let (origin, operating, residence, any, languages) = resolve(&mut conn, lookups).await?;

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::auth::Caller;
 use super::codes::{OrganizationKindCode, SectorCode, SupportTypeCode};
 use super::crises::load_crisis;
+use super::discovery::{codes, comma_list};
 use super::extract::{Json, Query};
 use super::organizations::{IfMatch, invalid_fields, lost_race, uuid_param};
 use super::paging::{self, Page};
@@ -424,11 +425,6 @@ pub struct EngagementQuery {
     pub cursor: Option<String>,
 }
 
-fn comma_list(raw: Option<&str>) -> Vec<String> {
-    raw.map(|r| r.split(',').map(|v| v.trim().to_owned()).collect())
-        .unwrap_or_default()
-}
-
 /// List a crisis's engagements
 ///
 /// Public: the engagements of published organizations, in declaration order.
@@ -457,21 +453,19 @@ pub async fn list_engagements(
         .await
         .map_err(db::query_failed("reading codes"))?;
     let mut v = Validator::default();
-    let sectors: Vec<String> = comma_list(q.sector.as_deref())
-        .iter()
-        .map(|s| v.code("sector", s, &SECTOR_CODES))
-        .collect();
+    let sectors = codes("sector", q.sector.as_deref(), &SECTOR_CODES)?;
     let countries = v.countries(
         "country",
-        &comma_list(q.country.as_deref()),
+        &comma_list("country", q.country.as_deref())?,
         50,
         &book.known,
     );
-    let kinds: Vec<String> = comma_list(q.organization_kind.as_deref())
-        .iter()
-        .map(|k| v.code("organization_kind", k, &ORGANIZATION_KIND_CODES))
-        .collect();
-    let statuses: Vec<Status> = comma_list(q.status.as_deref())
+    let kinds = codes(
+        "organization_kind",
+        q.organization_kind.as_deref(),
+        &ORGANIZATION_KIND_CODES,
+    )?;
+    let statuses: Vec<Status> = comma_list("status", q.status.as_deref())?
         .iter()
         .filter_map(|s| {
             let parsed = Status::parse(s);
@@ -498,10 +492,7 @@ pub async fn list_engagements(
             organization_kinds: kinds,
             statuses,
         })
-        .map_err(|errors| match errors.into_iter().next() {
-            Some(e) => ApiError::bad_parameter(&e.field, e.message),
-            None => ApiError::bad_request("Invalid parameters."),
-        })?;
+        .map_err(super::organizations::invalid_parameters)?;
     let rows = queries::list_engagements(&mut conn, crisis.id, &filter, after, limit)
         .await
         .map_err(db::query_failed("listing engagements"))?;

@@ -646,6 +646,14 @@ pub fn audit_entry(
     }
 }
 
+/// Bad query parameters: a 400 naming the first.
+pub fn invalid_parameters(errors: Vec<FieldError>) -> ApiError {
+    match errors.into_iter().next() {
+        Some(e) => ApiError::bad_parameter(&e.field, e.message),
+        None => ApiError::bad_request("Invalid parameters."),
+    }
+}
+
 pub fn invalid_fields(errors: Vec<FieldError>) -> ApiError {
     let names: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
     let detail = format!("Invalid fields: {}; see `errors`.", names.join(", "));
