@@ -139,11 +139,9 @@ fn filtered<'a>(head: &str, filter: &'a OrganizationFilter) -> Sql<'a> {
         .push(&format!(" FROM organizations o WHERE {condition}"))
 }
 
-/// The search text (`$1`) as a tsquery: accents removed first, then split into words of
-/// letters and digits, each quoted and matched as a prefix. Tokenising after unaccent matters:
-/// unaccent turns some letters into tsquery syntax (`ʻ` into `'`, `⑴` into `(1)`).
-const TSQUERY: &str = "to_tsquery('simple', coalesce((SELECT string_agg(quote_literal(w) || ':*', ' & ') \
-     FROM regexp_split_to_table(lower(dd_unaccent($1)), '[^[:alnum:]]+') AS w WHERE w <> ''), ''))";
+/// The search text (`$1`) as a tsquery of word prefixes (`dd_prefix_tsquery`, migration
+/// 000010).
+const TSQUERY: &str = "dd_prefix_tsquery($1)";
 
 /// Relevance: full-text rank plus how close the name is to the search text (`$2`); `0`
 /// without a search.
@@ -580,6 +578,35 @@ pub async fn match_candidates(
         .get_result(conn)
         .await?;
     Ok((organizations, count.count))
+}
+
+/// Published organizations other than `exclude` that relate to `country` (origin, operations
+/// or residence) and work in one of `sectors`, in name order, at most `limit`: those that
+/// could answer a need there.
+pub async fn organizations_for_posting(
+    conn: &mut AsyncPgConnection,
+    country: &str,
+    sectors: &[String],
+    exclude: uuid::Uuid,
+    limit: i64,
+) -> QueryResult<Vec<Organization>> {
+    let rows: Vec<PageRow> = diesel::sql_query(format!(
+        "SELECT {}, 0::float8 AS rank, 0 AS unverified FROM organizations o \
+          WHERE o.status = 'published' AND o.id <> $1 AND o.sectors && $2 \
+            AND (o.origin_countries && ARRAY[$3] OR o.operating_countries && ARRAY[$3] \
+                 OR o.residence_country = $3) \
+          ORDER BY o.name, o.id LIMIT $4",
+        OrganizationRow::COLUMNS
+    ))
+    .bind::<SqlUuid, _>(exclude)
+    .bind::<Array<Text>, _>(sectors)
+    .bind::<Text, _>(country)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| Organization::try_from(r.organization))
+        .collect()
 }
 
 #[derive(QueryableByName)]

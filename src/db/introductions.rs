@@ -44,6 +44,8 @@ struct RequestRow {
     decided_by: Option<Uuid>,
     decided_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
+    need_id: Option<Uuid>,
+    offer_id: Option<Uuid>,
 }
 
 fn corrupt(what: &str, value: &str) -> diesel::result::Error {
@@ -81,6 +83,8 @@ async fn with_names(
                 message: r.message,
                 sector: r.sector,
                 crisis_id: r.crisis_id,
+                need_id: r.need_id,
+                offer_id: r.offer_id,
                 status: Status::parse(&r.status).ok_or_else(|| corrupt("status", &r.status))?,
                 decided_by: r.decided_by,
                 decided_at: r.decided_at,
@@ -169,6 +173,8 @@ pub async fn create_request(
                     contact_requests::message.eq(&new.message),
                     contact_requests::sector.eq(&new.sector),
                     contact_requests::crisis_id.eq(new.crisis_id),
+                    contact_requests::need_id.eq(new.need_id),
+                    contact_requests::offer_id.eq(new.offer_id),
                 ))
                 .returning(RequestRow::as_returning())
                 .get_result(conn)

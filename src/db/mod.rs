@@ -8,6 +8,7 @@ pub mod engagements;
 pub mod introductions;
 pub mod migrate;
 pub mod organizations;
+pub mod postings;
 pub mod reference;
 pub mod schema;
 

@@ -42,6 +42,32 @@ impl CodeBook {
             })
             .collect()
     }
+
+    /// Each sector given, with itself, its children and its parent: what meets it when needs
+    /// and offers are matched (a `health` offer answers a `health-mhpss` need, and back).
+    pub fn sector_relatives(&self, wanted: &[String]) -> Vec<(String, Vec<String>)> {
+        let mut families = self.sector_families(wanted);
+        for (w, family) in &mut families {
+            let parent = self
+                .sectors
+                .iter()
+                .find(|(code, _)| code == w)
+                .and_then(|(_, parent)| parent.clone());
+            family.extend(parent);
+        }
+        families
+    }
+
+    /// Every sector code of the families, once.
+    pub fn flatten(families: &[(String, Vec<String>)]) -> Vec<String> {
+        let mut all: Vec<String> = families
+            .iter()
+            .flat_map(|(_, family)| family.iter().cloned())
+            .collect();
+        all.sort();
+        all.dedup();
+        all
+    }
 }
 
 /// Read once per process. The reference rows come from this binary's own migrations (and

@@ -212,6 +212,8 @@ diesel::table! {
         decided_by -> Nullable<Uuid>,
         decided_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        need_id -> Nullable<Uuid>,
+        offer_id -> Nullable<Uuid>,
     }
 }
 
@@ -302,12 +304,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    postings (id) {
+        id -> Uuid,
+        seq -> Int8,
+        side -> Text,
+        organization_id -> Uuid,
+        crisis_id -> Nullable<Uuid>,
+        country -> Text,
+        admin1 -> Nullable<Text>,
+        sectors -> Array<Text>,
+        support_types -> Array<Text>,
+        languages -> Array<Text>,
+        title -> Text,
+        description -> Text,
+        quantity -> Nullable<Text>,
+        status -> Text,
+        valid_until -> Nullable<Date>,
+        version -> Int4,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(organization_members -> organizations (organization_id));
 diesel::joinable!(organization_members -> users (user_id));
 diesel::joinable!(organization_contacts -> organizations (organization_id));
 diesel::joinable!(verification_requests -> organizations (organization_id));
 diesel::joinable!(engagements -> organizations (organization_id));
 diesel::joinable!(engagements -> crises (crisis_id));
+diesel::joinable!(postings -> organizations (organization_id));
 diesel::joinable!(contact_request_messages -> contact_requests (contact_request_id));
 diesel::joinable!(notification_reads -> notifications (notification_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -327,4 +354,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     contact_releases,
     crises,
     engagements,
+    postings,
 );

@@ -62,20 +62,7 @@ impl EngagementInput {
             v.error("sectors", "name at least one sector");
         }
         let support_types = v.codes("support_types", &self.support_types, &SUPPORT_TYPE_CODES);
-        let country = v.country("country", &self.country, known);
-        if known
-            .countries
-            .contains_key(&self.country.to_ascii_uppercase())
-            && !crisis_countries.contains(&country)
-        {
-            v.error(
-                "country",
-                format!(
-                    "{country} is not a country of this crisis ({})",
-                    crisis_countries.join(", ")
-                ),
-            );
-        }
+        let country = v.country_within("country", &self.country, known, crisis_countries);
         let admin1 = v.optional_line("admin1", self.admin1.as_deref(), limits::ADMIN1);
         let description = v.optional_text(
             "description",

@@ -119,12 +119,26 @@ pub struct NewRequest {
     pub message: String,
     pub sector: Option<String>,
     pub crisis_id: Option<Uuid>,
+    /// The need and the offer the request follows from (a match), if cited.
+    pub need_id: Option<Uuid>,
+    pub offer_id: Option<Uuid>,
+}
+
+/// What the database says about a request's citations.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Cited {
+    /// Whether `crisis_id`, if given, names a registered crisis.
+    pub crisis_known: bool,
+    /// The organization whose need `need_id` names; `None` when it names no need.
+    pub need_owner: Option<Uuid>,
+    /// The organization whose offer `offer_id` names; `None` when it names no offer.
+    pub offer_owner: Option<Uuid>,
 }
 
 impl NewRequest {
-    /// Checks and trims the texts; every problem at once. `crisis_known`: whether `crisis_id`,
-    /// if given, names a registered crisis.
-    pub fn validate(self, crisis_known: bool) -> Result<NewRequest, Vec<FieldError>> {
+    /// Checks and trims the texts; every problem at once. A cited need or offer must be one
+    /// of the two organizations'.
+    pub fn validate(self, cited: Cited) -> Result<NewRequest, Vec<FieldError>> {
         let mut v = Validator::default();
         let subject = v.required_line("subject", &self.subject, limits::SUBJECT);
         let message = v.required_text("message", &self.message, limits::MESSAGE);
@@ -137,11 +151,26 @@ impl NewRequest {
         if let Some(sector) = &self.sector {
             v.code("sector", sector, &SECTOR_CODES);
         }
-        if self.crisis_id.is_some() && !crisis_known {
+        if self.crisis_id.is_some() && !cited.crisis_known {
             v.error(
                 "crisis_id",
                 "names no crisis known to the directory (GET /v1/crises lists them)",
             );
+        }
+        let parties = [self.from_organization_id, self.to_organization_id];
+        for (field, what, id, owner) in [
+            ("need_id", "need", self.need_id, cited.need_owner),
+            ("offer_id", "offer", self.offer_id, cited.offer_owner),
+        ] {
+            match (id, owner) {
+                (None, _) => {}
+                (Some(_), None) => v.error(field, format!("names no {what} (GET /v1/{what}s/{{id}})")),
+                (Some(_), Some(owner)) if !parties.contains(&owner) => v.error(
+                    field,
+                    format!("is another organization's {what}: cite one of the asking or the asked organization's"),
+                ),
+                _ => {}
+            }
         }
         v.finish(NewRequest {
             subject,
@@ -165,6 +194,8 @@ pub struct ContactRequest {
     pub message: String,
     pub sector: Option<String>,
     pub crisis_id: Option<Uuid>,
+    pub need_id: Option<Uuid>,
+    pub offer_id: Option<Uuid>,
     pub status: Status,
     pub decided_by: Option<Uuid>,
     pub decided_at: Option<DateTime<Utc>>,
@@ -334,12 +365,51 @@ mod tests {
             message: "".into(),
             sector: None,
             crisis_id: None,
+            need_id: None,
+            offer_id: None,
         }
-        .validate(true)
+        .validate(Cited {
+            crisis_known: true,
+            ..Cited::default()
+        })
         .unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["subject", "message", "from_organization_id"]);
         assert!(message_body(" \n ").is_err());
         assert_eq!(message_body(" hello ").unwrap(), "hello");
+    }
+
+    #[test]
+    fn a_cited_need_or_offer_must_be_one_of_the_two_organizations() {
+        let (from, to, stranger) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let request = NewRequest {
+            from_organization_id: from,
+            to_organization_id: to,
+            subject: "Insulin".into(),
+            message: "We can help.".into(),
+            sector: None,
+            crisis_id: None,
+            need_id: Some(Uuid::new_v4()),
+            offer_id: Some(Uuid::new_v4()),
+        };
+        let cited = |need_owner, offer_owner| Cited {
+            crisis_known: true,
+            need_owner,
+            offer_owner,
+        };
+        assert!(
+            request
+                .clone()
+                .validate(cited(Some(to), Some(from)))
+                .is_ok()
+        );
+        let errors = request
+            .clone()
+            .validate(cited(None, Some(stranger)))
+            .unwrap_err();
+        assert_eq!(errors[0].field, "need_id");
+        assert!(errors[0].message.contains("names no need"));
+        assert_eq!(errors[1].field, "offer_id");
+        assert!(errors[1].message.contains("another organization's offer"));
     }
 }

@@ -10,5 +10,6 @@ pub mod engagement;
 pub mod introduction;
 pub mod matching;
 pub mod organization;
+pub mod posting;
 pub mod reference;
 pub mod text;

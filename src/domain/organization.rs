@@ -606,6 +606,29 @@ impl Validator {
         }
     }
 
+    /// A country that must also be one of `allowed` (a crisis's countries): an unknown code
+    /// and a known one outside the list are each reported.
+    pub fn country_within(
+        &mut self,
+        field: &str,
+        raw: &str,
+        known: &KnownCodes,
+        allowed: &[String],
+    ) -> String {
+        let before = self.errors.len();
+        let country = self.country(field, raw, known);
+        if self.errors.len() == before && !allowed.contains(&country) {
+            self.error(
+                field,
+                format!(
+                    "{country} is not a country of this crisis ({})",
+                    allowed.join(", ")
+                ),
+            );
+        }
+        country
+    }
+
     pub fn countries(
         &mut self,
         field: &str,

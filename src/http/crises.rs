@@ -100,6 +100,13 @@ pub struct CrisisView {
     /// lists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engaged_organizations: Option<EngagedOrganizations>,
+    /// How many needs about the crisis are open today (published organizations' only); in
+    /// the single crisis's read, not in lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_needs: Option<i64>,
+    /// How many offers about the crisis are open today; as `open_needs`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_offers: Option<i64>,
 }
 
 /// How many organizations are engaged in a crisis.
@@ -133,11 +140,14 @@ impl From<Crisis> for CrisisView {
             created_at: c.created_at,
             updated_at: c.updated_at,
             engaged_organizations: None,
+            open_needs: None,
+            open_offers: None,
         }
     }
 }
 
-/// The crisis as one reads it (with its engagement counts), and its ETag. The tag covers the
+/// The crisis as one reads it (with its engagement counts and open needs and offers), and
+/// its ETag. The tag covers the
 /// counts too, so that a cached copy is not revalidated (304) once they change; `If-Match`
 /// compares against the same tag.
 async fn representation(
@@ -148,7 +158,11 @@ async fn representation(
     let (total, by_sector) = crate::db::engagements::engaged_organizations(conn, crisis.id)
         .await
         .map_err(db::query_failed("counting engaged organizations"))?;
-    let digest = sha2::Sha256::digest(format!("{total}{by_sector:?}").as_bytes());
+    let (needs, offers) =
+        crate::db::postings::open_counts(conn, crisis.id, chrono::Utc::now().date_naive())
+            .await
+            .map_err(db::query_failed("counting open needs and offers"))?;
+    let digest = sha2::Sha256::digest(format!("{total}{by_sector:?}/{needs}/{offers}").as_bytes());
     let tag = format!(
         "\"{}-{}\"",
         crisis.version,
@@ -158,6 +172,8 @@ async fn representation(
             .collect::<String>()
     );
     let mut view = CrisisView::from(crisis);
+    view.open_needs = Some(needs);
+    view.open_offers = Some(offers);
     view.engaged_organizations = Some(EngagedOrganizations {
         total,
         by_sector: by_sector
@@ -254,6 +270,20 @@ pub async fn load_crisis(conn: &mut Connection, raw: &str) -> Result<Crisis, Api
         .await
         .map_err(db::query_failed("loading a crisis"))?
         .ok_or_else(crisis_not_found)
+}
+
+/// The crisis a `crisis` filter names (id or slug); an unknown one is a 400.
+pub async fn crisis_param(conn: &mut Connection, raw: &str) -> Result<Uuid, ApiError> {
+    queries::find_crisis(conn, Uuid::parse_str(raw).ok(), raw)
+        .await
+        .map_err(db::query_failed("loading a crisis"))?
+        .map(|c| c.id)
+        .ok_or_else(|| {
+            ApiError::bad_parameter(
+                "crisis",
+                format!("{raw:?} is no crisis's id or slug: GET /v1/crises lists them"),
+            )
+        })
 }
 
 /// Register a crisis (moderators)

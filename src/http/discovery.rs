@@ -427,18 +427,7 @@ pub async fn list_organizations(
     let mut conn = db::connection(&pool).await?;
     let (origin, operating, residence, any, languages) = resolve(&mut conn, lookups).await?;
     let crisis = match p.crisis.as_deref() {
-        Some(raw) => Some(
-            crate::db::crises::find_crisis(&mut conn, uuid::Uuid::parse_str(raw).ok(), raw)
-                .await
-                .map_err(db::query_failed("loading a crisis"))?
-                .ok_or_else(|| {
-                    ApiError::bad_parameter(
-                        "crisis",
-                        format!("{raw:?} is no crisis's id or slug: GET /v1/crises lists them"),
-                    )
-                })?
-                .id,
-        ),
+        Some(raw) => Some(super::crises::crisis_param(&mut conn, raw).await?),
         None => None,
     };
     let sectors = if sectors.is_empty() {
@@ -447,14 +436,7 @@ pub async fn list_organizations(
         let book = code_book(&mut conn)
             .await
             .map_err(db::query_failed("reading sector codes"))?;
-        let mut codes: Vec<String> = book
-            .sector_families(&sectors)
-            .into_iter()
-            .flat_map(|(_, family)| family)
-            .collect();
-        codes.sort();
-        codes.dedup();
-        codes
+        crate::db::reference::CodeBook::flatten(&book.sector_families(&sectors))
     };
     let filter = OrganizationFilter {
         kinds,

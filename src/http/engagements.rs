@@ -16,11 +16,10 @@ use super::codes::{OrganizationKindCode, SectorCode, SupportTypeCode};
 use super::crises::load_crisis;
 use super::discovery::{codes, comma_list};
 use super::extract::{Json, Query};
-use super::organizations::{IfMatch, invalid_fields, lost_race, uuid_param};
+use super::organizations::{IfMatch, invalid_fields, lost_race, require_writer, uuid_param};
 use super::paging::{self, Page};
 use super::problem::Problem;
 use crate::db::engagements::{self as queries, ThreeWKey};
-use crate::db::organizations as org_queries;
 use crate::db::reference::code_book;
 use crate::db::{self, Connection, Pool};
 use crate::domain::crisis::Crisis;
@@ -168,40 +167,6 @@ fn engagement_not_found() -> ApiError {
     ApiError::not_found("This crisis has no engagement with this id.")
 }
 
-/// Members of the organization and moderators may write its engagements.
-async fn require_writer(
-    conn: &mut Connection,
-    caller: Caller,
-    organization_id: Uuid,
-) -> Result<(), ApiError> {
-    let access = org_queries::access(conn, caller.user_id, organization_id)
-        .await
-        .map_err(db::query_failed("checking membership"))?;
-    if access.is_some_and(|a| a.is_member()) {
-        Ok(())
-    } else if access.is_some_and(|a| a.is_moderator) {
-        // A moderator passes for any id: make sure it names an organization.
-        match org_queries::find_organization(conn, Some(organization_id), "")
-            .await
-            .map_err(db::query_failed("loading an organization"))?
-        {
-            Some(_) => Ok(()),
-            None => Err(ApiError::validation(
-                "Invalid fields: organization_id; see `errors`.",
-                vec![crate::error::FieldError::new(
-                    "organization_id",
-                    "names no organization",
-                )],
-            )),
-        }
-    } else {
-        Err(ApiError::Forbidden(
-            "Only the organization's members (or a moderator) declare or change its engagements."
-                .to_owned(),
-        ))
-    }
-}
-
 async fn validated(
     conn: &mut Connection,
     crisis: &Crisis,
@@ -243,7 +208,13 @@ pub async fn create_engagement(
     let b = body.0;
     let mut conn = db::connection(&pool).await?;
     let crisis = load_crisis(&mut conn, &path.into_inner()).await?;
-    require_writer(&mut conn, caller, b.organization_id).await?;
+    require_writer(
+        &mut conn,
+        caller,
+        b.organization_id,
+        "declare or change its engagements",
+    )
+    .await?;
     let input = validated(
         &mut conn,
         &crisis,
@@ -286,7 +257,13 @@ async fn load_for_writer(
         .await
         .map_err(db::query_failed("loading an engagement"))?
         .ok_or_else(engagement_not_found)?;
-    require_writer(conn, caller, engagement.input.organization_id).await?;
+    require_writer(
+        conn,
+        caller,
+        engagement.input.organization_id,
+        "declare or change its engagements",
+    )
+    .await?;
     Ok((crisis, engagement))
 }
 
@@ -478,13 +455,7 @@ pub async fn list_engagements(
             parsed
         })
         .collect();
-    let mut expanded: Vec<String> = book
-        .sector_families(&sectors)
-        .into_iter()
-        .flat_map(|(_, family)| family)
-        .collect();
-    expanded.sort();
-    expanded.dedup();
+    let expanded = crate::db::reference::CodeBook::flatten(&book.sector_families(&sectors));
     let filter = v
         .finish(EngagementFilter {
             sectors: expanded,

@@ -20,10 +20,11 @@ use crate::db::introductions::{self as queries, Created, Decided, Mailbox, Poste
 use crate::db::organizations as org_queries;
 use crate::db::{self, Connection, Pool};
 use crate::domain::introduction::{
-    ContactRequest, Decision, Message, NewRequest, Notification, NotificationKind, Refusal, Status,
-    message_body,
+    Cited, ContactRequest, Decision, Message, NewRequest, Notification, NotificationKind, Refusal,
+    Status, message_body,
 };
 use crate::domain::organization::Status as OrganizationStatus;
+use crate::domain::posting::Side;
 use crate::error::ApiError;
 
 const PRIVATE: &str = "private, no-store";
@@ -81,6 +82,10 @@ pub struct ContactRequestView {
     pub message: String,
     pub sector: Option<String>,
     pub crisis_id: Option<Uuid>,
+    /// The need the request follows from (one of the two organizations').
+    pub need_id: Option<Uuid>,
+    /// The offer the request follows from (one of the two organizations').
+    pub offer_id: Option<Uuid>,
     pub status: RequestStatus,
     /// The account that sent it (null once that account is erased).
     pub created_by: Option<Uuid>,
@@ -102,6 +107,8 @@ impl From<ContactRequest> for ContactRequestView {
             message: r.message,
             sector: r.sector,
             crisis_id: r.crisis_id,
+            need_id: r.need_id,
+            offer_id: r.offer_id,
             status: r.status.into(),
             created_by: r.created_by,
             created_at: r.created_at,
@@ -125,6 +132,10 @@ pub struct CreateContactRequest {
     pub sector: Option<SectorCode>,
     /// The crisis the request is about.
     pub crisis_id: Option<Uuid>,
+    /// The need it follows from (GET /v1/offers/{id}/matches): one of the two organizations'.
+    pub need_id: Option<Uuid>,
+    /// The offer it follows from (GET /v1/needs/{id}/matches): one of the two organizations'.
+    pub offer_id: Option<Uuid>,
 }
 
 fn request_not_found() -> ApiError {
@@ -229,6 +240,14 @@ pub async fn create_contact_request(
             .map_err(db::query_failed("checking a crisis"))?,
         None => true,
     };
+    let mut owners = [None, None];
+    for (owner, side, id) in [(0, Side::Need, b.need_id), (1, Side::Offer, b.offer_id)] {
+        if let Some(id) = id {
+            owners[owner] = crate::db::postings::posting_owner(&mut conn, side, id)
+                .await
+                .map_err(db::query_failed("checking a cited posting"))?;
+        }
+    }
     let new = NewRequest {
         from_organization_id: b.from_organization_id,
         to_organization_id: to,
@@ -236,8 +255,14 @@ pub async fn create_contact_request(
         message: b.message,
         sector: b.sector.map(|s| s.0),
         crisis_id: b.crisis_id,
+        need_id: b.need_id,
+        offer_id: b.offer_id,
     }
-    .validate(crisis_known)
+    .validate(Cited {
+        crisis_known,
+        need_owner: owners[0],
+        offer_owner: owners[1],
+    })
     .map_err(invalid_fields)?;
     let cap = i64::from(state.contact_requests_per_day);
     match queries::create_request(&mut conn, &new, caller.user_id, cap)

@@ -19,6 +19,7 @@ pub mod members;
 pub mod middleware;
 pub mod organizations;
 pub mod paging;
+pub mod postings;
 pub mod problem;
 pub mod reference;
 pub mod server;
@@ -65,6 +66,7 @@ use problem::{PROBLEM_JSON, Problem};
         (name = "organizations", description = "Profiles of diaspora organizations and humanitarian actors, and their members"),
         (name = "contacts", description = "Named contact persons: private to an organization's members, moderators, and partners it accepted an introduction with"),
         (name = "crises", description = "Crises (GLIDE numbers, hazards, affected countries): registered by moderators, read by all"),
+        (name = "needs and offers", description = "What organizations need in a place and what they can give there, and the counterparts that match each"),
         (name = "introductions", description = "Contact requests between organizations, their message threads, and notifications"),
         (name = "moderation", description = "Moderators: verification decisions and the audit log"),
         (name = "reference", description = "Read-only reference data: countries, languages, sectors, kinds of support and of organization"),
@@ -109,7 +111,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(contacts::routes)
             .configure(introductions::routes)
             .configure(crises::routes)
-            .configure(engagements::routes),
+            .configure(engagements::routes)
+            .configure(postings::routes),
     )
     .service(health::healthz)
     .service(health::readyz)

@@ -579,6 +579,41 @@ pub fn uuid_param(name: &str, raw: &str) -> Result<Uuid, ApiError> {
     })
 }
 
+/// Members of the organization, and moderators, may write what it posts or declares (`what`:
+/// "post or change its needs"...). A moderator's id must name an organization (422).
+pub async fn require_writer(
+    conn: &mut Connection,
+    caller: Caller,
+    organization_id: Uuid,
+    what: &str,
+) -> Result<(), ApiError> {
+    let access = queries::access(conn, caller.user_id, organization_id)
+        .await
+        .map_err(db::query_failed("checking membership"))?;
+    if access.is_some_and(|a| a.is_member()) {
+        Ok(())
+    } else if access.is_some_and(|a| a.is_moderator) {
+        // A moderator passes for any id: make sure it names an organization.
+        match queries::find_organization(conn, Some(organization_id), "")
+            .await
+            .map_err(db::query_failed("loading an organization"))?
+        {
+            Some(_) => Ok(()),
+            None => Err(ApiError::validation(
+                "Invalid fields: organization_id; see `errors`.",
+                vec![crate::error::FieldError::new(
+                    "organization_id",
+                    "names no organization",
+                )],
+            )),
+        }
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "Only the organization's members (or a moderator) {what}."
+        )))
+    }
+}
+
 /// The account behind a token that no longer exists.
 fn account_gone() -> ApiError {
     ApiError::Unauthorized("This account no longer exists.".to_owned())

@@ -455,7 +455,26 @@ async fn every_filter_is_index_backed() {
     .execute(&mut conn)
     .await
     .unwrap();
-    for sql in ["VACUUM ANALYZE organizations", "SET enable_seqscan = off"] {
+    // 1% of them engaged in a crisis.
+    let crisis = uuid::Uuid::new_v4();
+    for sql in [
+        format!(
+            "INSERT INTO crises (id, slug, name, hazard, countries, started_on, status) \
+             VALUES ('{crisis}', 'quake', 'Quake', 'EQ', ARRAY['HTI'], '2021-08-14', 'active')"
+        ),
+        format!(
+            "INSERT INTO engagements (crisis_id, organization_id, sectors, country, status) \
+             SELECT '{crisis}', id, ARRAY['health'], 'HTI', 'ongoing' FROM organizations \
+              WHERE slug LIKE '%8'"
+        ),
+    ] {
+        diesel::sql_query(sql).execute(&mut conn).await.unwrap();
+    }
+    for sql in [
+        "VACUUM ANALYZE organizations",
+        "VACUUM ANALYZE engagements",
+        "SET enable_seqscan = off",
+    ] {
         diesel::sql_query(sql).execute(&mut conn).await.unwrap();
     }
     let codes = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
@@ -536,6 +555,13 @@ async fn every_filter_is_index_backed() {
                 ..Default::default()
             },
             "updated_at",
+        ),
+        (
+            OrganizationFilter {
+                crisis: Some(crisis),
+                ..Default::default()
+            },
+            "crisis_id",
         ),
     ];
     for (filter, column) in cases {

@@ -17,6 +17,7 @@ mod members;
 mod migrations;
 mod openapi;
 mod organizations;
+mod postings;
 mod reference;
 mod transport;
 mod verification;

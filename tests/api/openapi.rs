@@ -130,6 +130,12 @@ async fn every_documented_route_is_served() {
         "/v1/crises/{id}/engagements",
         "/v1/crises/{id}/engagements/{engagement_id}",
         "/v1/crises/{id}/3w",
+        "/v1/needs",
+        "/v1/needs/{id}",
+        "/v1/needs/{id}/matches",
+        "/v1/offers",
+        "/v1/offers/{id}",
+        "/v1/offers/{id}/matches",
     ] {
         assert!(paths.contains_key(expected), "{expected} is not documented");
     }
