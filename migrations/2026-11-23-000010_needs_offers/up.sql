@@ -13,6 +13,14 @@ CREATE FUNCTION dd_prefix_tsquery(text) RETURNS tsquery
                  FROM regexp_split_to_table(lower(dd_unaccent($1)), '[^[:alnum:]]+') AS w
                 WHERE w <> ''), '')) $$;
 
+-- The share of `wanted` that `have` holds, from 0 to 1 (0 when nothing is wanted): a coarse
+-- match score in SQL, so that the best candidates are the ones scored exactly.
+CREATE FUNCTION dd_share(have text[], wanted text[]) RETURNS float8
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT CASE WHEN coalesce(cardinality(wanted), 0) = 0 THEN 0::float8
+                      ELSE cardinality(ARRAY(SELECT unnest(have) INTERSECT SELECT unnest(wanted)))::float8
+                           / cardinality(wanted) END $$;
+
 CREATE TABLE postings (
     id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     -- Order of posting, for paging (newest first).
@@ -52,8 +60,13 @@ CREATE INDEX postings_sectors_idx ON postings USING gin (sectors);
 CREATE INDEX postings_support_types_idx ON postings USING gin (support_types);
 CREATE INDEX postings_languages_idx ON postings USING gin (languages);
 CREATE INDEX postings_search_idx ON postings USING gin (search_document);
+-- Behind the foreign keys: erasing an account nulls its postings' created_by.
+CREATE INDEX postings_created_by_idx ON postings (created_by);
 
 -- A contact request may cite the need and the offer it follows from (a match).
 ALTER TABLE contact_requests
     ADD COLUMN need_id uuid REFERENCES postings (id) ON DELETE SET NULL,
     ADD COLUMN offer_id uuid REFERENCES postings (id) ON DELETE SET NULL;
+-- Removing a posting nulls the requests that cite it.
+CREATE INDEX contact_requests_need_idx ON contact_requests (need_id);
+CREATE INDEX contact_requests_offer_idx ON contact_requests (offer_id);

@@ -580,33 +580,58 @@ pub async fn match_candidates(
     Ok((organizations, count.count))
 }
 
-/// Published organizations other than `exclude` that relate to `country` (origin, operations
-/// or residence) and work in one of `sectors`, in name order, at most `limit`: those that
-/// could answer a need there.
-pub async fn organizations_for_posting(
+#[derive(QueryableByName)]
+struct OrganizationCandidate {
+    #[diesel(embed)]
+    organization: OrganizationRow,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    engaged: bool,
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
+/// Published organizations, other than the need's own, that could answer a need from their
+/// profile: related to its country (origin, operations or residence), working in one of its
+/// sectors (with relatives), and with no open offer that answers it already (that offer is the
+/// match). The best `limit` by a coarse score, each with whether it is engaged in the need's
+/// crisis; also how many there are in all.
+pub async fn organizations_for_need(
     conn: &mut AsyncPgConnection,
-    country: &str,
-    sectors: &[String],
-    exclude: uuid::Uuid,
+    on: crate::db::postings::MatchOn<'_>,
     limit: i64,
-) -> QueryResult<Vec<Organization>> {
-    let rows: Vec<PageRow> = diesel::sql_query(format!(
-        "SELECT {}, 0::float8 AS rank, 0 AS unverified FROM organizations o \
+) -> QueryResult<(Vec<(Organization, bool)>, i64)> {
+    let engaged = "($5::uuid IS NOT NULL AND EXISTS (SELECT 1 FROM engagements e \
+                   WHERE e.crisis_id = $5 AND e.organization_id = o.id))";
+    let rows: Vec<OrganizationCandidate> = diesel::sql_query(format!(
+        "SELECT {}, {engaged} AS engaged, count(*) OVER () AS total FROM organizations o \
           WHERE o.status = 'published' AND o.id <> $1 AND o.sectors && $2 \
             AND (o.origin_countries && ARRAY[$3] OR o.operating_countries && ARRAY[$3] \
                  OR o.residence_country = $3) \
-          ORDER BY o.name, o.id LIMIT $4",
+            AND NOT EXISTS (SELECT 1 FROM postings p WHERE p.organization_id = o.id \
+                  AND p.side = 'offer' AND p.country = $3 AND p.sectors && $2 AND p.status = 'open' \
+                  AND (p.valid_until IS NULL OR p.valid_until >= $4)) \
+          ORDER BY dd_share(o.sectors, $2) * 0.25 + dd_share(o.support_types, $6) * 0.15 \
+                   + dd_share(o.languages, $7) * 0.15 + {engaged}::int * 0.10 \
+                   + {VERIFIED}::int * 0.05 DESC, o.name, o.id \
+          LIMIT $8",
         OrganizationRow::COLUMNS
     ))
-    .bind::<SqlUuid, _>(exclude)
-    .bind::<Array<Text>, _>(sectors)
-    .bind::<Text, _>(country)
+    .bind::<SqlUuid, _>(on.organization_id)
+    .bind::<Array<Text>, _>(on.sectors)
+    .bind::<Text, _>(on.country)
+    .bind::<diesel::sql_types::Date, _>(on.today)
+    .bind::<diesel::sql_types::Nullable<SqlUuid>, _>(on.crisis_id)
+    .bind::<Array<Text>, _>(on.support_types)
+    .bind::<Array<Text>, _>(on.languages)
     .bind::<BigInt, _>(limit)
     .load(conn)
     .await?;
-    rows.into_iter()
-        .map(|r| Organization::try_from(r.organization))
-        .collect()
+    let total = <[_]>::first(&rows).map_or(0, |r| r.total);
+    let list = rows
+        .into_iter()
+        .map(|r| Ok((Organization::try_from(r.organization)?, r.engaged)))
+        .collect::<QueryResult<Vec<_>>>()?;
+    Ok((list, total))
 }
 
 #[derive(QueryableByName)]

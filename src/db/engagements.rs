@@ -387,18 +387,3 @@ pub async fn engaged_organizations(
             .collect(),
     ))
 }
-
-/// Which of `organizations` have an engagement in the crisis.
-pub async fn engaged_among(
-    conn: &mut AsyncPgConnection,
-    crisis_id: Uuid,
-    organizations: &[Uuid],
-) -> QueryResult<Vec<Uuid>> {
-    engagements::table
-        .filter(engagements::crisis_id.eq(crisis_id))
-        .filter(engagements::organization_id.eq_any(organizations))
-        .select(engagements::organization_id)
-        .distinct()
-        .load(conn)
-        .await
-}

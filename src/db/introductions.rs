@@ -123,6 +123,8 @@ pub enum Created {
     Duplicate,
     /// The sending organization no longer exists.
     SenderGone,
+    /// The cited need (`need_id`) or offer (`offer_id`) was removed after it was checked.
+    CitationGone(&'static str),
 }
 
 /// Sends a request, unless the sender has sent `daily_cap` requests in the last 24 hours or a
@@ -199,6 +201,24 @@ pub async fn create_request(
             diesel::result::DatabaseErrorKind::UniqueViolation,
             _,
         )) => Ok(Created::Duplicate),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+            info,
+        )) if info
+            .constraint_name()
+            .is_some_and(|c| c.contains("need_id")) =>
+        {
+            Ok(Created::CitationGone("need_id"))
+        }
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+            info,
+        )) if info
+            .constraint_name()
+            .is_some_and(|c| c.contains("offer_id")) =>
+        {
+            Ok(Created::CitationGone("offer_id"))
+        }
         other => other,
     }
 }

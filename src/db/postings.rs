@@ -4,16 +4,16 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Bool, Date, Text};
+use diesel::sql_types::{Array, BigInt, Bool, Date, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::{organizations, postings};
 use crate::domain::posting::{Posting, PostingFilter, PostingInput, Side, Status};
 
-#[derive(Queryable, Selectable)]
+#[derive(Queryable, Selectable, QueryableByName)]
 #[diesel(table_name = postings, check_for_backend(diesel::pg::Pg))]
-struct PostingRow {
+pub(super) struct PostingRow {
     id: Uuid,
     seq: i64,
     side: String,
@@ -36,6 +36,13 @@ struct PostingRow {
 
 fn corrupt(what: &str, raw: &str) -> diesel::result::Error {
     diesel::result::Error::DeserializationError(format!("unknown posting {what} {raw:?}").into())
+}
+
+impl PostingRow {
+    /// The columns this row reads, for hand-written SQL over `postings p`.
+    const COLUMNS: &'static str = "p.id, p.seq, p.side, p.organization_id, p.crisis_id, \
+        p.country, p.admin1, p.sectors, p.support_types, p.languages, p.title, p.description, \
+        p.quantity, p.status, p.valid_until, p.version, p.created_at, p.updated_at";
 }
 
 impl TryFrom<PostingRow> for Posting {
@@ -316,66 +323,93 @@ pub struct Poster {
     pub verified: bool,
 }
 
-/// Open postings of `side` (by published organizations other than `exclude`) in `country`
-/// that share a sector with `sectors`, newest first, at most `limit`; each with its
-/// organization.
+/// What a posting is matched on, for the SQL that finds its counterparts.
+#[derive(Debug, Clone, Copy)]
+pub struct MatchOn<'a> {
+    /// The posting's organization (never its own counterpart).
+    pub organization_id: Uuid,
+    pub crisis_id: Option<Uuid>,
+    pub country: &'a str,
+    /// The posting's sectors with their relatives.
+    pub sectors: &'a [String],
+    pub support_types: &'a [String],
+    pub languages: &'a [String],
+    pub today: NaiveDate,
+}
+
+/// Whether the organization `o`'s verification holds now (SQL).
+const VERIFIED: &str = "(o.verification_status = 'verified' AND o.verified_until > now())";
+
+#[derive(QueryableByName)]
+struct CounterpartRow {
+    #[diesel(embed)]
+    posting: PostingRow,
+    #[diesel(sql_type = SqlUuid)]
+    org_id: Uuid,
+    #[diesel(sql_type = Text)]
+    org_slug: String,
+    #[diesel(sql_type = Text)]
+    org_name: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    org_acronym: Option<String>,
+    #[diesel(sql_type = Text)]
+    org_kind: String,
+    #[diesel(sql_type = Bool)]
+    org_verified: bool,
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
+/// Open postings of `side`, by published organizations other than the posting's own, in its
+/// country and sharing a sector with it: the best `limit` by a coarse score (the shares of
+/// sectors, support types and languages met, same crisis, verified, weighted as the exact
+/// score is), each with its organization; also how many there are in all.
 pub async fn counterpart_postings(
     conn: &mut AsyncPgConnection,
     side: Side,
-    country: &str,
-    sectors: &[String],
-    exclude: Uuid,
-    today: NaiveDate,
+    on: MatchOn<'_>,
     limit: i64,
-) -> QueryResult<Vec<(Posting, Poster)>> {
-    use diesel::PgArrayExpressionMethods;
-    type Org = (
-        Uuid,
-        String,
-        String,
-        Option<String>,
-        String,
-        String,
-        Option<DateTime<Utc>>,
-    );
-    let rows: Vec<(PostingRow, Org)> = postings::table
-        .inner_join(organizations::table)
-        .filter(postings::side.eq(side.as_str()))
-        .filter(postings::country.eq(country))
-        .filter(postings::sectors.overlaps_with(sectors))
-        .filter(postings::organization_id.ne(exclude))
-        .filter(status_in!(today, vec![Status::Open.as_str().to_owned()]))
-        .filter(organizations::status.eq("published"))
-        .order(postings::seq.desc())
-        .limit(limit)
-        .select((
-            PostingRow::as_select(),
-            (
-                organizations::id,
-                organizations::slug,
-                organizations::name,
-                organizations::acronym,
-                organizations::kind,
-                organizations::verification_status,
-                organizations::verified_until,
-            ),
-        ))
-        .load(conn)
-        .await?;
-    let now = Utc::now();
-    rows.into_iter()
-        .map(|(p, (id, slug, name, acronym, kind, status, until))| {
+) -> QueryResult<(Vec<(Posting, Poster)>, i64)> {
+    let rows: Vec<CounterpartRow> = diesel::sql_query(format!(
+        "SELECT {}, o.id AS org_id, o.slug AS org_slug, o.name AS org_name, \
+                o.acronym AS org_acronym, o.kind AS org_kind, {VERIFIED} AS org_verified, \
+                count(*) OVER () AS total \
+           FROM postings p JOIN organizations o ON o.id = p.organization_id AND o.status = 'published' \
+          WHERE p.side = $1 AND p.country = $2 AND p.sectors && $3 AND p.organization_id <> $4 \
+            AND p.status = 'open' AND (p.valid_until IS NULL OR p.valid_until >= $5) \
+          ORDER BY dd_share(p.sectors, $3) * 0.25 + dd_share(p.support_types, $6) * 0.15 \
+                   + dd_share(p.languages, $7) * 0.15 + coalesce((p.crisis_id = $8)::int, 0) * 0.10 \
+                   + {VERIFIED}::int * 0.05 DESC, p.seq DESC \
+          LIMIT $9",
+        PostingRow::COLUMNS
+    ))
+    .bind::<Text, _>(side.as_str())
+    .bind::<Text, _>(on.country)
+    .bind::<Array<Text>, _>(on.sectors)
+    .bind::<SqlUuid, _>(on.organization_id)
+    .bind::<Date, _>(on.today)
+    .bind::<Array<Text>, _>(on.support_types)
+    .bind::<Array<Text>, _>(on.languages)
+    .bind::<Nullable<SqlUuid>, _>(on.crisis_id)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await?;
+    let total = <[_]>::first(&rows).map_or(0, |r| r.total);
+    let list = rows
+        .into_iter()
+        .map(|r| {
             Ok((
-                Posting::try_from(p)?,
+                Posting::try_from(r.posting)?,
                 Poster {
-                    id,
-                    slug,
-                    name,
-                    acronym,
-                    kind,
-                    verified: status == "verified" && until.is_some_and(|u| u > now),
+                    id: r.org_id,
+                    slug: r.org_slug,
+                    name: r.org_name,
+                    acronym: r.org_acronym,
+                    kind: r.org_kind,
+                    verified: r.org_verified,
                 },
             ))
         })
-        .collect()
+        .collect::<QueryResult<Vec<_>>>()?;
+    Ok((list, total))
 }

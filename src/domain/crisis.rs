@@ -140,6 +140,8 @@ impl CrisisInput {
                 }
             },
         };
+        v.date("started_on", Some(self.started_on));
+        v.date("ended_on", self.ended_on);
         if let Some(end) = self.ended_on
             && end < self.started_on
         {

@@ -69,6 +69,8 @@ impl EngagementInput {
             self.description.as_deref(),
             limits::DESCRIPTION,
         );
+        v.date("started_on", self.started_on);
+        v.date("ended_on", self.ended_on);
         if let (Some(start), Some(end)) = (self.started_on, self.ended_on)
             && end < start
         {

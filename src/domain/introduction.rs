@@ -172,6 +172,15 @@ impl NewRequest {
                 _ => {}
             }
         }
+        if let (Some(need), Some(offer)) = (cited.need_owner, cited.offer_owner)
+            && need == offer
+            && parties.contains(&need)
+        {
+            v.error(
+                "offer_id",
+                "is the same organization's as the need: cite one organization's need and the other's offer",
+            );
+        }
         v.finish(NewRequest {
             subject,
             message,
@@ -403,6 +412,11 @@ mod tests {
                 .validate(cited(Some(to), Some(from)))
                 .is_ok()
         );
+        let errors = request
+            .clone()
+            .validate(cited(Some(to), Some(to)))
+            .unwrap_err();
+        assert_eq!(errors[0].field, "offer_id");
         let errors = request
             .clone()
             .validate(cited(None, Some(stranger)))

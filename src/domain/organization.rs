@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -603,6 +603,16 @@ impl Validator {
                 );
                 raw.to_owned()
             }
+        }
+    }
+
+    /// A date within years 1900 to 2100: anything else is a typo (and PostgreSQL refuses
+    /// dates before 4713 BC, which chrono parses).
+    pub fn date(&mut self, field: &str, date: Option<NaiveDate>) {
+        if let Some(d) = date
+            && !(1900..=2100).contains(&d.year())
+        {
+            self.error(field, "must be a date between the years 1900 and 2100");
         }
     }
 

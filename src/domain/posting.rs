@@ -134,6 +134,7 @@ impl PostingInput {
         let title = v.required_line("title", &self.title, limits::TITLE);
         let description = v.required_text("description", &self.description, limits::DESCRIPTION);
         let quantity = v.optional_line("quantity", self.quantity.as_deref(), limits::QUANTITY);
+        v.date("valid_until", self.valid_until);
         if self.status == Status::Open
             && let Some(last_day) = self.valid_until
             && last_day < today

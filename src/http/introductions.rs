@@ -297,6 +297,11 @@ pub async fn create_contact_request(
             "A contact request between these two organizations is already pending: wait for its answer, or withdraw it first.".to_owned(),
         )),
         Created::SenderGone => Err(super::organizations::organization_not_found()),
+        // Removed after it was checked: as if it had been gone before.
+        Created::CitationGone(field) => Err(invalid_fields(vec![crate::error::FieldError::new(
+            field,
+            "was removed while the request was being sent",
+        )])),
     }
 }
 

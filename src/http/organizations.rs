@@ -580,7 +580,8 @@ pub fn uuid_param(name: &str, raw: &str) -> Result<Uuid, ApiError> {
 }
 
 /// Members of the organization, and moderators, may write what it posts or declares (`what`:
-/// "post or change its needs"...). A moderator's id must name an organization (422).
+/// "post or change its needs"...), unless moderators suspended it (then moderators only). The
+/// id must name an organization (422: a moderator passes membership for any id).
 pub async fn require_writer(
     conn: &mut Connection,
     caller: Caller,
@@ -590,28 +591,26 @@ pub async fn require_writer(
     let access = queries::access(conn, caller.user_id, organization_id)
         .await
         .map_err(db::query_failed("checking membership"))?;
-    if access.is_some_and(|a| a.is_member()) {
-        Ok(())
-    } else if access.is_some_and(|a| a.is_moderator) {
-        // A moderator passes for any id: make sure it names an organization.
-        match queries::find_organization(conn, Some(organization_id), "")
-            .await
-            .map_err(db::query_failed("loading an organization"))?
-        {
-            Some(_) => Ok(()),
-            None => Err(ApiError::validation(
-                "Invalid fields: organization_id; see `errors`.",
-                vec![crate::error::FieldError::new(
-                    "organization_id",
-                    "names no organization",
-                )],
-            )),
-        }
-    } else {
-        Err(ApiError::Forbidden(format!(
+    let Some(access) = access.filter(|a| a.is_insider()) else {
+        return Err(ApiError::Forbidden(format!(
             "Only the organization's members (or a moderator) {what}."
-        )))
+        )));
+    };
+    let org = queries::find_organization(conn, Some(organization_id), "")
+        .await
+        .map_err(db::query_failed("loading an organization"))?
+        .ok_or_else(|| {
+            ApiError::validation(
+                "Invalid fields: organization_id; see `errors`.",
+                vec![FieldError::new("organization_id", "names no organization")],
+            )
+        })?;
+    if org.status == Status::Suspended && !access.is_moderator {
+        return Err(ApiError::Forbidden(
+            "This organization is suspended by the platform's moderators: its members cannot change what it declares until they lift the suspension.".to_owned(),
+        ));
     }
+    Ok(())
 }
 
 /// The account behind a token that no longer exists.

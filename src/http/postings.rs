@@ -5,8 +5,6 @@
 //! Needs and offers have the same fields and rules, so one implementation serves both; the
 //! [`side_routes`] macro declares each side's routes, with their OpenAPI operations.
 
-use std::collections::HashSet;
-
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -23,7 +21,7 @@ use super::organizations::{
 };
 use super::paging::{self, Page};
 use super::problem::Problem;
-use crate::db::postings::{self as queries, Poster};
+use crate::db::postings::{self as queries, MatchOn, Poster};
 use crate::db::reference::{CodeBook, code_book};
 use crate::db::{self, Connection, Pool};
 use crate::domain::matching::{MAX_CANDIDATES, Reason};
@@ -131,9 +129,23 @@ fn etag(p: &Posting, today: NaiveDate) -> String {
     format!("\"{}-{}\"", p.version, p.status_on(today).as_str())
 }
 
-fn respond(mut res: actix_web::HttpResponseBuilder, p: Posting) -> HttpResponse {
+/// `no-cache` for a public posting; `private, no-store` for one only insiders see (a draft
+/// organization's), as organizations' own reads do.
+fn cache_control(public: bool) -> (header::HeaderName, &'static str) {
+    (
+        header::CACHE_CONTROL,
+        if public {
+            "no-cache"
+        } else {
+            "private, no-store"
+        },
+    )
+}
+
+fn respond(mut res: actix_web::HttpResponseBuilder, p: Posting, public: bool) -> HttpResponse {
     let today = today();
     res.insert_header((header::ETAG, etag(&p, today)))
+        .insert_header(cache_control(public))
         .json(PostingView::of(p, today))
 }
 
@@ -298,24 +310,24 @@ async fn create(
         header::LOCATION,
         format!("/v1/{}s/{}", side.as_str(), posting.id),
     ));
-    Ok(respond(res, posting))
+    Ok(respond(res, posting, false))
 }
 
-/// The posting, if the caller may see it: its organization is published, or the caller is
-/// one of its members or a moderator. Anything else is a 404.
+/// The posting, if the caller may see it: its organization is published (public, `true`), or
+/// the caller is one of its members or a moderator. Anything else is a 404.
 async fn load_visible(
     conn: &mut Connection,
     caller: Option<Caller>,
     side: Side,
     raw_id: &str,
-) -> Result<Posting, ApiError> {
+) -> Result<(Posting, bool), ApiError> {
     let id = uuid_param("id", raw_id)?;
     let (posting, public) = queries::find_posting(conn, side, id)
         .await
         .map_err(db::query_failed("loading a posting"))?
         .ok_or_else(|| posting_not_found(side))?;
     if public {
-        return Ok(posting);
+        return Ok((posting, true));
     }
     if let Some(c) = caller {
         let access =
@@ -323,22 +335,22 @@ async fn load_visible(
                 .await
                 .map_err(db::query_failed("checking membership"))?;
         if access.is_some_and(|a| a.is_insider()) {
-            return Ok(posting);
+            return Ok((posting, false));
         }
     }
     Err(posting_not_found(side))
 }
 
-/// The posting, if the caller may change it.
+/// The posting, if the caller may change it, and whether it is public.
 async fn load_for_writer(
     conn: &mut Connection,
     caller: Caller,
     side: Side,
     raw_id: &str,
-) -> Result<Posting, ApiError> {
-    let posting = load_visible(conn, Some(caller), side, raw_id).await?;
+) -> Result<(Posting, bool), ApiError> {
+    let (posting, public) = load_visible(conn, Some(caller), side, raw_id).await?;
     require_writer(conn, caller, posting.input.organization_id, writers(side)).await?;
-    Ok(posting)
+    Ok((posting, public))
 }
 
 async fn read(
@@ -348,8 +360,8 @@ async fn read(
     id: &str,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = db::connection(pool).await?;
-    let posting = load_visible(&mut conn, caller.0, side, id).await?;
-    Ok(respond(HttpResponse::Ok(), posting))
+    let (posting, public) = load_visible(&mut conn, caller.0, side, id).await?;
+    Ok(respond(HttpResponse::Ok(), posting, public))
 }
 
 async fn update(
@@ -362,8 +374,12 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let if_match = IfMatch::of(req);
     let mut conn = db::connection(pool).await?;
-    let current = load_for_writer(&mut conn, caller, side, id).await?;
-    if_match.check(&etag(&current, today()))?;
+    let (current, public) = load_for_writer(&mut conn, caller, side, id).await?;
+    let today = today();
+    if_match.check(&etag(&current, today))?;
+    // Left out, the status stays as it reads: an open posting past its last day is saved as
+    // expired, so that fixing a typo in it does not require a new last day.
+    let status = current.status_on(today);
     let old = current.input.clone();
     let input = PostingInput {
         organization_id: old.organization_id,
@@ -378,7 +394,7 @@ async fn update(
         title: b.title.unwrap_or(old.title),
         description: b.description.unwrap_or(old.description),
         quantity: b.quantity.unwrap_or(old.quantity),
-        status: b.status.map_or(old.status, Status::from),
+        status: b.status.map_or(status, Status::from),
         valid_until: b.valid_until.unwrap_or(old.valid_until),
     };
     let input = validated(&mut conn, input).await?;
@@ -388,7 +404,7 @@ async fn update(
     {
         Some(posting) => {
             tracing::info!(posting = %posting.id, side = side.as_str(), "posting updated");
-            Ok(respond(HttpResponse::Ok(), posting))
+            Ok(respond(HttpResponse::Ok(), posting, public))
         }
         None => Err(lost_race(&if_match)),
     }
@@ -403,7 +419,7 @@ async fn remove(
 ) -> Result<HttpResponse, ApiError> {
     let if_match = IfMatch::of(req);
     let mut conn = db::connection(pool).await?;
-    let current = load_for_writer(&mut conn, caller, side, id).await?;
+    let (current, _) = load_for_writer(&mut conn, caller, side, id).await?;
     if_match.check(&etag(&current, today()))?;
     if queries::delete_posting(&mut conn, current.id, current.version)
         .await
@@ -548,7 +564,7 @@ async fn list(
 pub enum MatchKind {
     Need,
     Offer,
-    /// An organization with no open posting that matches, but whose profile does.
+    /// An organization whose profile answers a need, and which has no open offer that does.
     Organization,
 }
 
@@ -624,40 +640,21 @@ fn summary_of_poster(p: Poster) -> OrganizationSummary {
     }
 }
 
-/// The organizations (other than the need's own) that could answer a need from their
-/// profile, scored; those already matched through an offer are left out.
+/// The organizations that could answer a need from their profile (see
+/// [`crate::db::discovery::organizations_for_need`]), scored; also how many there are.
 async fn organizations_for(
     conn: &mut Connection,
     need: &Posting,
+    on: MatchOn<'_>,
     families: &[(String, Vec<String>)],
-    already: &HashSet<Uuid>,
-) -> Result<Vec<Scored>, ApiError> {
-    let i = &need.input;
-    let orgs = crate::db::discovery::organizations_for_posting(
-        conn,
-        &i.country,
-        &CodeBook::flatten(families),
-        i.organization_id,
-        MAX_CANDIDATES,
-    )
-    .await
-    .map_err(db::query_failed("finding organizations"))?;
-    let engaged: HashSet<Uuid> = match i.crisis_id {
-        Some(crisis) => {
-            let ids: Vec<Uuid> = orgs.iter().map(|o| o.id).collect();
-            crate::db::engagements::engaged_among(conn, crisis, &ids)
-                .await
-                .map_err(db::query_failed("reading engagements"))?
-                .into_iter()
-                .collect()
-        }
-        None => HashSet::new(),
-    };
+) -> Result<(Vec<Scored>, i64), ApiError> {
+    let (orgs, total) = crate::db::discovery::organizations_for_need(conn, on, MAX_CANDIDATES)
+        .await
+        .map_err(db::query_failed("finding organizations"))?;
     let now = Utc::now();
-    Ok(orgs
+    let scored = orgs
         .into_iter()
-        .filter(|o| !already.contains(&o.id))
-        .filter_map(|o| {
+        .filter_map(|(o, engaged)| {
             let p = &o.profile;
             let counterpart = Counterpart {
                 countries: p
@@ -674,10 +671,10 @@ async fn organizations_for(
                     .flat_map(|c| c.support_types.iter().cloned())
                     .collect(),
                 languages: p.languages.clone(),
-                in_crisis: engaged.contains(&o.id),
+                in_crisis: engaged,
                 verified: o.verification.is_verified_at(now),
             };
-            score(i, families, &counterpart).map(|(score, reasons)| Scored {
+            score(&need.input, families, &counterpart).map(|(score, reasons)| Scored {
                 kind: MatchKind::Organization,
                 posting: None,
                 organization: summary_of(&o, now),
@@ -685,7 +682,20 @@ async fn organizations_for(
                 reasons,
             })
         })
-        .collect())
+        .collect();
+    Ok((scored, total))
+}
+
+/// The order of matches: best first; at equal scores verified first, postings before
+/// organizations, then by name and id (the same order on every call).
+fn ranked(a: &Scored, b: &Scored) -> std::cmp::Ordering {
+    let id = |s: &Scored| s.posting.as_ref().map_or(s.organization.id, |p| p.id);
+    b.score
+        .total_cmp(&a.score)
+        .then_with(|| b.organization.verified.cmp(&a.organization.verified))
+        .then_with(|| a.kind.cmp(&b.kind))
+        .then_with(|| a.organization.name.cmp(&b.organization.name))
+        .then_with(|| id(a).cmp(&id(b)))
 }
 
 async fn matches(
@@ -697,24 +707,27 @@ async fn matches(
 ) -> Result<HttpResponse, ApiError> {
     let limit = paging::limit(q.limit)?;
     let mut conn = db::connection(pool).await?;
-    let source = load_visible(&mut conn, caller.0, side, id).await?;
+    let (source, public) = load_visible(&mut conn, caller.0, side, id).await?;
     let book = code_book(&mut conn)
         .await
         .map_err(db::query_failed("reading sector codes"))?;
     let families = book.sector_relatives(&source.input.sectors);
+    let sectors = CodeBook::flatten(&families);
     let today = today();
-    let other = side.other();
-    let postings = queries::counterpart_postings(
-        &mut conn,
-        other,
-        &source.input.country,
-        &CodeBook::flatten(&families),
-        source.input.organization_id,
+    let i = &source.input;
+    let on = MatchOn {
+        organization_id: i.organization_id,
+        crisis_id: i.crisis_id,
+        country: &i.country,
+        sectors: &sectors,
+        support_types: &i.support_types,
+        languages: &i.languages,
         today,
-        MAX_CANDIDATES,
-    )
-    .await
-    .map_err(db::query_failed("finding counterparts"))?;
+    };
+    let other = side.other();
+    let (postings, mut total) = queries::counterpart_postings(&mut conn, other, on, MAX_CANDIDATES)
+        .await
+        .map_err(db::query_failed("finding counterparts"))?;
     let mut scored: Vec<Scored> = postings
         .into_iter()
         .filter_map(|(p, poster)| {
@@ -723,11 +736,10 @@ async fn matches(
                 sectors: p.input.sectors.clone(),
                 support_types: p.input.support_types.clone(),
                 languages: p.input.languages.clone(),
-                in_crisis: source.input.crisis_id.is_some()
-                    && p.input.crisis_id == source.input.crisis_id,
+                in_crisis: i.crisis_id.is_some() && p.input.crisis_id == i.crisis_id,
                 verified: poster.verified,
             };
-            score(&source.input, &families, &counterpart).map(|(score, reasons)| Scored {
+            score(i, &families, &counterpart).map(|(score, reasons)| Scored {
                 kind: match other {
                     Side::Need => MatchKind::Need,
                     Side::Offer => MatchKind::Offer,
@@ -740,23 +752,11 @@ async fn matches(
         })
         .collect();
     if side == Side::Need {
-        let already: HashSet<Uuid> = scored.iter().map(|s| s.organization.id).collect();
-        scored.extend(organizations_for(&mut conn, &source, &families, &already).await?);
+        let (organizations, count) = organizations_for(&mut conn, &source, on, &families).await?;
+        scored.extend(organizations);
+        total += count;
     }
-    // Best first; at equal scores verified first, postings before organizations, then by
-    // name and id: the same order on every call.
-    scored.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then_with(|| b.organization.verified.cmp(&a.organization.verified))
-            .then_with(|| a.kind.cmp(&b.kind))
-            .then_with(|| a.organization.name.cmp(&b.organization.name))
-            .then_with(|| {
-                let id = |s: &Scored| s.posting.as_ref().map_or(s.organization.id, |p| p.id);
-                id(a).cmp(&id(b))
-            })
-    });
-    let total = i64::try_from(scored.len()).unwrap_or(i64::MAX);
+    scored.sort_by(ranked);
     scored.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let data = scored
         .into_iter()
@@ -775,11 +775,13 @@ async fn matches(
                 .collect(),
         })
         .collect();
-    Ok(HttpResponse::Ok().json(Page {
-        data,
-        next_cursor: None,
-        total,
-    }))
+    Ok(HttpResponse::Ok()
+        .insert_header(cache_control(public))
+        .json(Page {
+            data,
+            next_cursor: None,
+            total,
+        }))
 }
 
 /// Declares one side's six routes (list, create, read, change, remove, matches) with their
@@ -996,4 +998,41 @@ side_routes! {
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.configure(need_routes).configure(offer_routes);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scored(kind: MatchKind, name: &str, score: f64, verified: bool) -> Scored {
+        Scored {
+            kind,
+            posting: None,
+            organization: OrganizationSummary {
+                id: Uuid::new_v4(),
+                slug: name.to_lowercase(),
+                name: name.to_owned(),
+                acronym: None,
+                kind: "diaspora-organization".to_owned(),
+                verified,
+            },
+            score,
+            reasons: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn equal_scores_put_verified_then_postings_then_names_first() {
+        let mut list = [
+            scored(MatchKind::Organization, "Aaa", 0.5, false),
+            scored(MatchKind::Offer, "Zzz", 0.5, false),
+            scored(MatchKind::Offer, "Mmm", 0.5, false),
+            scored(MatchKind::Organization, "Yyy", 0.5, true),
+            scored(MatchKind::Offer, "Low", 0.4, true),
+            scored(MatchKind::Organization, "High", 0.9, false),
+        ];
+        list.sort_by(ranked);
+        let names: Vec<&str> = list.iter().map(|s| s.organization.name.as_str()).collect();
+        assert_eq!(names, ["High", "Yyy", "Mmm", "Zzz", "Aaa", "Low"]);
+    }
 }

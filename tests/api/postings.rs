@@ -279,6 +279,25 @@ async fn bad_postings_name_every_bad_field() {
         .await;
     let body = assert_problem(res, 422, "validation_failed").await;
     assert!(body["detail"].as_str().unwrap().contains("crisis_id"));
+    // A date PostgreSQL cannot store, on a posting whose last day is not checked against
+    // today: a 422, not a 500.
+    let offer = post(
+        &app,
+        "offers",
+        &s.group_owner,
+        json!({"organization_id": s.group, "country": "HT", "sectors": ["health"],
+               "title": "Help", "description": "Help"}),
+    )
+    .await;
+    let res = app
+        .patch_as(
+            &format!("/v1/offers/{}", id(&offer)),
+            &s.group_owner,
+            &json!({"status": "withdrawn", "valid_until": "-5000-01-01"}),
+        )
+        .await;
+    let body = assert_problem(res, 422, "validation_failed").await;
+    assert_eq!(body["errors"][0]["field"], "valid_until");
     // Bad list parameters are 400s that name the parameter.
     for query in [
         "sector=astrology",
@@ -319,7 +338,9 @@ async fn drafts_postings_are_seen_by_their_members_only() {
     )
     .await;
     let path = format!("/v1/offers/{}", id(&offer));
-    assert_eq!(app.get_as(&path, &owner).await.status(), 200);
+    let res = app.get_as(&path, &owner).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "private, no-store");
     assert_eq!(app.get_as(&path, &s.moderator).await.status(), 200);
     assert_problem(app.get(&path).await, 404, "not_found").await;
     assert_problem(app.get_as(&path, &s.ngo_owner).await, 404, "not_found").await;
@@ -334,8 +355,34 @@ async fn drafts_postings_are_seen_by_their_members_only() {
         )
         .await;
     assert_eq!(res.status(), 200);
-    assert_eq!(app.get(&path).await.status(), 200);
+    let res = app.get(&path).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-cache");
     assert_eq!(ids(&get_json(&app, "/v1/offers").await), [id(&offer)]);
+    // Suspended, its members can no longer post or change its offers; a moderator can.
+    app.sql(&format!(
+        "UPDATE organizations SET status = 'suspended' WHERE id = '{}'",
+        draft["id"].as_str().unwrap()
+    ))
+    .await;
+    let res = app
+        .patch_as(&path, &owner, &json!({"status": "withdrawn"}))
+        .await;
+    let body = assert_problem(res, 403, "forbidden").await;
+    assert!(body["detail"].as_str().unwrap().contains("suspended"));
+    let res = app
+        .post_as(
+            "/v1/offers",
+            &owner,
+            &json!({"organization_id": draft["id"], "country": "HTI", "sectors": ["education"],
+                    "title": "More tutors", "description": "Online."}),
+        )
+        .await;
+    assert_problem(res, 403, "forbidden").await;
+    let res = app
+        .patch_as(&path, &s.moderator, &json!({"status": "withdrawn"}))
+        .await;
+    assert_eq!(res.status(), 200);
 }
 
 #[tokio::test]
@@ -423,7 +470,8 @@ async fn an_open_posting_expires_after_its_last_day_without_anyone_acting() {
     let etag = app.get(&path).await.headers()["etag"].clone();
     // Its last day passes.
     app.sql(&format!(
-        "UPDATE postings SET valid_until = current_date - 1 WHERE id = '{}'",
+        "UPDATE postings SET valid_until = '{}' WHERE id = '{}'",
+        today - chrono::Days::new(1),
         id(&need)
     ))
     .await;
@@ -449,6 +497,17 @@ async fn an_open_posting_expires_after_its_last_day_without_anyone_acting() {
     .await;
     let matches = get_json(&app, &format!("/v1/offers/{}/matches", id(&offer))).await;
     assert_eq!(matches["total"], 0);
+    // Fixing a typo in it keeps it expired, with no new last day asked for.
+    let res = app
+        .patch_as(
+            &path,
+            &s.ngo_owner,
+            &json!({"title": "Insulin (cold chain)"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let fixed: Value = res.json().await.unwrap();
+    assert_eq!(fixed["status"], "expired");
     // Reopening it takes a new last day.
     let res = app
         .patch_as(&path, &s.ngo_owner, &json!({"status": "open"}))
@@ -459,7 +518,7 @@ async fn an_open_posting_expires_after_its_last_day_without_anyone_acting() {
         .patch_as(
             &path,
             &s.ngo_owner,
-            &json!({"valid_until": (today + chrono::Days::new(30)).to_string()}),
+            &json!({"status": "open", "valid_until": (today + chrono::Days::new(30)).to_string()}),
         )
         .await;
     assert_eq!(res.status(), 200);
@@ -575,6 +634,35 @@ async fn needs_and_offers_match_in_a_stated_order_with_reasons() {
                "title": "Own", "description": "Our own offer."}),
     )
     .await;
+    // A draft organization's offer would be the best match, but is not public.
+    let hidden_owner = app.token("hidden@example.org").await;
+    let hidden = app
+        .create_organization(
+            &hidden_owner,
+            json!({"name": "AAA Draft", "kind": "diaspora-organization",
+                   "origin_countries": ["HTI"], "languages": ["ht", "fr"],
+                   "capabilities": [{"sector": "health", "support_types": ["telehealth-helpline"]}]}),
+        )
+        .await;
+    post(
+        &app,
+        "offers",
+        &hidden_owner,
+        json!({"organization_id": hidden["id"], "crisis_id": s.crisis, "country": "HTI",
+               "sectors": ["health"], "support_types": ["telehealth-helpline"],
+               "languages": ["ht", "fr"], "title": "Hidden", "description": "Not public."}),
+    )
+    .await;
+    // An organization with no offer whose profile ties with the two offers (country, sector,
+    // half the languages): offers come first, though its name sorts first.
+    let aide_owner = app.token("aide@example.org").await;
+    app.create_organization(
+        &aide_owner,
+        json!({"name": "Aide Médicale", "kind": "diaspora-organization", "status": "published",
+               "operating_countries": ["HTI"], "languages": ["fr"],
+               "capabilities": [{"sector": "health-mhpss", "support_types": ["funding"]}]}),
+    )
+    .await;
     // An organization with no offer whose profile fits, engaged in the crisis.
     let clinic_owner = app.token("clinic@example.org").await;
     let clinic = app
@@ -620,9 +708,14 @@ async fn needs_and_offers_match_in_a_stated_order_with_reasons() {
             ("organization".into(), "Klinik Lakay".into(), 0.725),
             ("offer".into(), "Alyans Medikal".into(), 0.625),
             ("offer".into(), "Zanmi Sante".into(), 0.625),
+            ("organization".into(), "Aide Médicale".into(), 0.625),
         ]
     );
-    assert_eq!(page["total"], 4);
+    assert_eq!(page["total"], 5);
+    // Nor does the crisis count the draft's offer.
+    let crisis = get_json(&app, &format!("/v1/crises/{}", s.crisis)).await;
+    assert_eq!(crisis["open_offers"], 1);
+    assert_eq!(crisis["open_needs"], 1);
     assert_eq!(data[0]["posting"]["id"], id(&best).as_str());
     assert_eq!(
         reasons(&data[0]),
@@ -650,7 +743,7 @@ async fn needs_and_offers_match_in_a_stated_order_with_reasons() {
     assert_eq!(get_json(&app, &path).await, page);
     let first = get_json(&app, &format!("{path}?limit=1")).await;
     assert_eq!(first["data"].as_array().unwrap().len(), 1);
-    assert_eq!(first["total"], 4);
+    assert_eq!(first["total"], 5);
 
     // From the offer's side: the need, with the reasons the offer names.
     let page = get_json(&app, &format!("/v1/offers/{}/matches", id(&best))).await;
