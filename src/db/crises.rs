@@ -161,6 +161,18 @@ pub async fn find_crisis(
         .transpose()
 }
 
+/// The crises with these ids, in no particular order.
+pub async fn crises_by_ids(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<Crisis>> {
+    crises::table
+        .filter(crises::id.eq_any(ids))
+        .select(CrisisRow::as_select())
+        .load(conn)
+        .await?
+        .into_iter()
+        .map(Crisis::try_from)
+        .collect()
+}
+
 pub async fn crisis_exists(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(crises::table.filter(crises::id.eq(id))))
         .get_result(conn)

@@ -105,6 +105,23 @@ pub async fn find_engagement(
         .transpose()
 }
 
+/// The engagements with these ids whose organization is published (the public ones).
+pub async fn public_engagements_by_ids(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> QueryResult<Vec<Engagement>> {
+    engagements::table
+        .inner_join(organizations::table)
+        .filter(engagements::id.eq_any(ids))
+        .filter(organizations::status.eq("published"))
+        .select(EngagementRow::as_select())
+        .load(conn)
+        .await?
+        .into_iter()
+        .map(Engagement::try_from)
+        .collect()
+}
+
 /// Replaces the engagement's fields if it is still at `version`; `None` when it is not.
 pub async fn update_engagement(
     conn: &mut AsyncPgConnection,

@@ -2,6 +2,7 @@
 //! The only part of the crate that knows diesel.
 
 pub mod accounts;
+pub mod changes;
 pub mod crises;
 pub mod discovery;
 pub mod engagements;

@@ -294,6 +294,21 @@ pub async fn find_organization(
         .transpose()
 }
 
+/// The organizations with these ids (any status), in no particular order.
+pub async fn organizations_by_ids(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> QueryResult<Vec<Organization>> {
+    organizations::table
+        .filter(organizations::id.eq_any(ids))
+        .select(OrganizationRow::as_select())
+        .load(conn)
+        .await?
+        .into_iter()
+        .map(Organization::try_from)
+        .collect()
+}
+
 /// What an update found.
 pub enum Updated<T> {
     Done(T),

@@ -161,6 +161,23 @@ pub async fn posting_owner(
         .optional()
 }
 
+/// The postings with these ids whose organization is published (the public ones).
+pub async fn public_postings_by_ids(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> QueryResult<Vec<Posting>> {
+    postings::table
+        .inner_join(organizations::table)
+        .filter(postings::id.eq_any(ids))
+        .filter(organizations::status.eq("published"))
+        .select(PostingRow::as_select())
+        .load::<PostingRow>(conn)
+        .await?
+        .into_iter()
+        .map(Posting::try_from)
+        .collect()
+}
+
 /// Replaces the posting's fields if it is still at `version`; `None` when it is not.
 pub async fn update_posting(
     conn: &mut AsyncPgConnection,

@@ -4,6 +4,7 @@
 //! is where validation lives ("parse, don't validate").
 
 pub mod account;
+pub mod change;
 pub mod crisis;
 pub mod discovery;
 pub mod engagement;

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod changes;
 pub mod codes;
 pub mod contacts;
 pub mod crises;
@@ -70,6 +71,7 @@ use problem::{PROBLEM_JSON, Problem};
         (name = "introductions", description = "Contact requests between organizations, their message threads, and notifications"),
         (name = "moderation", description = "Moderators: verification decisions and the audit log"),
         (name = "reference", description = "Read-only reference data: countries, languages, sectors, kinds of support and of organization"),
+        (name = "integrators", description = "Mirroring the directory: the change feed"),
         (name = "operations", description = "Health probes and this document"),
     ),
     components(schemas(Problem, discovery::FacetName))
@@ -112,7 +114,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(introductions::routes)
             .configure(crises::routes)
             .configure(engagements::routes)
-            .configure(postings::routes),
+            .configure(postings::routes)
+            .configure(changes::routes),
     )
     .service(health::healthz)
     .service(health::readyz)

@@ -96,7 +96,7 @@ pub struct PostingView {
 }
 
 impl PostingView {
-    fn of(p: Posting, today: NaiveDate) -> Self {
+    pub fn of(p: Posting, today: NaiveDate) -> Self {
         let status = p.status_on(today).into();
         let i = p.input;
         PostingView {

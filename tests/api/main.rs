@@ -6,6 +6,7 @@ mod harness;
 
 mod accounts;
 mod architecture;
+mod changes;
 mod cli;
 mod contacts;
 mod crises;

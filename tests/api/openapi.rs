@@ -136,6 +136,7 @@ async fn every_documented_route_is_served() {
         "/v1/offers",
         "/v1/offers/{id}",
         "/v1/offers/{id}/matches",
+        "/v1/changes",
     ] {
         assert!(paths.contains_key(expected), "{expected} is not documented");
     }
