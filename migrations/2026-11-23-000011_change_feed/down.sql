@@ -1,3 +1,4 @@
+DROP TRIGGER crises_bump_discovery_generation ON crises;
 DROP TRIGGER postings_changes ON postings;
 DROP TRIGGER engagements_changes ON engagements;
 DROP FUNCTION dd_child_changes();

@@ -102,3 +102,9 @@ CREATE TRIGGER engagements_changes
 CREATE TRIGGER postings_changes
     AFTER INSERT OR UPDATE OR DELETE ON postings
     FOR EACH ROW EXECUTE FUNCTION dd_child_changes('posting');
+
+-- GET /v1/stats lists active crises, and is cached under the discovery generation (000006):
+-- crises move it forward too.
+CREATE TRIGGER crises_bump_discovery_generation
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON crises
+    FOR EACH STATEMENT EXECUTE FUNCTION dd_bump_discovery_generation();

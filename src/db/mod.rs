@@ -12,6 +12,7 @@ pub mod organizations;
 pub mod postings;
 pub mod reference;
 pub mod schema;
+pub mod stats;
 
 use std::time::Duration;
 

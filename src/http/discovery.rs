@@ -240,6 +240,8 @@ pub struct CountCache {
     totals: moka::sync::Cache<String, (i64, i64)>,
     /// (filter key, facet) → (generation, values).
     facets: moka::sync::Cache<(String, String), CachedFacet>,
+    /// The directory-wide counts of `GET /v1/stats`, and the generation they were counted at.
+    pub(super) stats: moka::sync::Cache<(), (i64, Arc<crate::db::stats::Stats>)>,
 }
 
 /// A facet's values and the generation they were counted at.
@@ -272,13 +274,14 @@ impl Default for CountCache {
                 )
                 .time_to_live(COUNTS_FRESH_FOR)
                 .build(),
+            stats: moka::sync::Cache::builder().max_capacity(1).build(),
         }
     }
 }
 
 /// The value under `key` if it was counted at `generation`; otherwise counted now by `count`
 /// and kept.
-async fn cached<K, V, F>(
+pub(super) async fn cached<K, V, F>(
     cache: &moka::sync::Cache<K, (i64, V)>,
     key: K,
     generation: i64,

@@ -24,6 +24,7 @@ pub mod postings;
 pub mod problem;
 pub mod reference;
 pub mod server;
+pub mod stats;
 
 use std::sync::Arc;
 
@@ -71,7 +72,7 @@ use problem::{PROBLEM_JSON, Problem};
         (name = "introductions", description = "Contact requests between organizations, their message threads, and notifications"),
         (name = "moderation", description = "Moderators: verification decisions and the audit log"),
         (name = "reference", description = "Read-only reference data: countries, languages, sectors, kinds of support and of organization"),
-        (name = "integrators", description = "Mirroring the directory: the change feed"),
+        (name = "integrators", description = "Mirroring and measuring the directory: the change feed and statistics"),
         (name = "operations", description = "Health probes and this document"),
     ),
     components(schemas(Problem, discovery::FacetName))
@@ -115,7 +116,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(crises::routes)
             .configure(engagements::routes)
             .configure(postings::routes)
-            .configure(changes::routes),
+            .configure(changes::routes)
+            .configure(stats::routes),
     )
     .service(health::healthz)
     .service(health::readyz)

@@ -20,5 +20,6 @@ mod openapi;
 mod organizations;
 mod postings;
 mod reference;
+mod stats;
 mod transport;
 mod verification;
