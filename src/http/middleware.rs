@@ -58,6 +58,10 @@ pub async fn request_context(
     if req.method() == Method::HEAD {
         req.head_mut().method = Method::GET;
     }
+    let state = req
+        .app_data::<actix_web::web::Data<super::AppState>>()
+        .cloned();
+    let method = req.method().clone();
     let result = next.call(req).instrument(span.clone()).await;
     let latency_ms = || started.elapsed().as_secs_f64() * 1000.0;
     let res = match result {
@@ -69,6 +73,12 @@ pub async fn request_context(
             span.record("status", status.as_u16());
             span.record("latency_ms", latency_ms());
             span.in_scope(|| tracing::warn!(error = %err, "request rejected by middleware"));
+            if let Some(state) = &state {
+                let route = None;
+                state
+                    .metrics
+                    .observe(route, &method, status.as_u16(), started.elapsed());
+            }
             return Err(FrameworkError::new(status, request_id).into());
         }
     };
@@ -79,6 +89,14 @@ pub async fn request_context(
     let status = res.status().as_u16();
     span.record("status", status);
     span.record("latency_ms", latency_ms());
+    if let Some(state) = &state {
+        state.metrics.observe(
+            res.request().match_pattern().as_deref(),
+            &method,
+            status,
+            started.elapsed(),
+        );
+    }
     span.in_scope(|| {
         if status >= 500 {
             tracing::error!("request completed");

@@ -17,6 +17,7 @@ pub mod extract;
 pub mod health;
 pub mod introductions;
 pub mod members;
+pub mod metrics;
 pub mod middleware;
 pub mod organizations;
 pub mod paging;
@@ -121,6 +122,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     )
     .service(health::healthz)
     .service(health::readyz)
+    .service(metrics::metrics)
     .service(openapi_document);
 }
 
@@ -313,6 +315,8 @@ pub struct AppState {
     pub counts: discovery::CountCache,
     /// New contact requests an organization may send in any 24 hours.
     pub contact_requests_per_day: u32,
+    /// Request counts and latencies, for `GET /metrics`.
+    pub metrics: metrics::Metrics,
 }
 
 impl AppState {
@@ -343,6 +347,7 @@ impl AppState {
             },
             counts: discovery::CountCache::default(),
             contact_requests_per_day: config.limits.contact_requests_per_day,
+            metrics: metrics::Metrics::new().map_err(|e| format!("registering metrics: {e}"))?,
             hashing: Arc::new(tokio::sync::Semaphore::new(
                 2 * std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),

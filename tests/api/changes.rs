@@ -312,23 +312,38 @@ async fn transactions_that_commit_out_of_order_are_neither_missed_nor_repeated()
     )
     .await;
     let mut mirror = Mirror::default();
-    mirror.catch_up(&app, 10).await;
-    assert_eq!(mirror.seen.len(), 1);
 
-    // Crises: writes to organizations and engagements also take the discovery generation's
-    // row lock (migration 000006), which would serialise the two transactions.
-    let insert = |slug: &str| {
+    // Needs: writes to organizations, engagements and crises also take the discovery
+    // generation's row lock (migrations 000006 and 000011), which serialises such transactions.
+    let owner = app.token("owner@example.org").await;
+    let org = app
+        .create_organization(
+            &owner,
+            json!({"name": "Poster", "kind": "national-ngo", "status": "published"}),
+        )
+        .await;
+    let org = org["id"].as_str().unwrap().to_owned();
+    let insert = |title: &str| {
         format!(
-            "INSERT INTO crises (slug, name, hazard, countries, started_on, status) \
-             VALUES ('{slug}', '{slug}', 'EQ', ARRAY['HTI'], '2021-08-14', 'active')"
+            "INSERT INTO postings (side, organization_id, country, sectors, title, description, status) \
+             VALUES ('need', '{org}', 'PAK', ARRAY['shelter'], '{title}', 'Tents.', 'open')"
         )
     };
+    mirror.catch_up(&app, 10).await;
+    assert_eq!(mirror.seen.len(), 2, "the crisis and the organization");
     let mut conns = [
         app.db.connect().await,
         app.db.connect().await,
         app.db.connect().await,
     ];
-    // (connection: 0 the first, 1 the second, 2 one that rolls back; statement)
+    // (connection: 0 the first, 1 the second, 2 one that rolls back; statement). A lock that
+    // serialised them would make the second wait for the first: fail then, do not hang.
+    for conn in &mut conns {
+        diesel::sql_query("SET lock_timeout = '5s'")
+            .execute(conn)
+            .await
+            .unwrap();
+    }
     for (n, sql) in [
         (0, "BEGIN".to_owned()),
         (0, insert("first")),
@@ -344,24 +359,24 @@ async fn transactions_that_commit_out_of_order_are_neither_missed_nor_repeated()
     // The second has committed, but the first, which began writing before it, is still open:
     // nothing is listed past it yet.
     mirror.sync(&app, 10).await;
-    assert_eq!(mirror.seen.len(), 1, "{:?}", mirror.seen);
+    assert_eq!(mirror.seen.len(), 2, "{:?}", mirror.seen);
     diesel::sql_query("COMMIT")
         .execute(&mut conns[0])
         .await
         .unwrap();
     mirror.catch_up(&app, 1).await;
-    let slugs: Vec<&str> = mirror.seen[1..]
+    let titles: Vec<&str> = mirror.seen[2..]
         .iter()
         .map(|(entity, id, op, _)| {
-            assert_eq!((entity.as_str(), op.as_str()), ("crisis", "create"));
-            mirror.entities[&(entity.clone(), id.clone())]["slug"]
+            assert_eq!((entity.as_str(), op.as_str()), ("need", "create"));
+            mirror.entities[&(entity.clone(), id.clone())]["title"]
                 .as_str()
                 .unwrap()
         })
         .collect();
-    assert_eq!(slugs, ["first", "second"]);
+    assert_eq!(titles, ["first", "second"]);
     mirror.sync(&app, 10).await;
-    assert_eq!(mirror.seen.len(), 3, "nothing twice, nothing rolled back");
+    assert_eq!(mirror.seen.len(), 4, "nothing twice, nothing rolled back");
 }
 
 #[tokio::test]

@@ -15,6 +15,7 @@ mod engagements;
 mod errors;
 mod introductions;
 mod members;
+mod metrics;
 mod migrations;
 mod openapi;
 mod organizations;

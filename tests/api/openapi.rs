@@ -138,6 +138,7 @@ async fn every_documented_route_is_served() {
         "/v1/offers/{id}/matches",
         "/v1/changes",
         "/v1/stats",
+        "/metrics",
     ] {
         assert!(paths.contains_key(expected), "{expected} is not documented");
     }
