@@ -366,6 +366,100 @@ fn decode_cursor(secret: &[u8], fingerprint: &str, cursor: &str) -> Result<After
     Ok(payload.a)
 }
 
+/// The discovery filters of a request, as sent (lists and export take the same ones).
+pub struct FilterParams<'a> {
+    pub kind: Option<&'a str>,
+    pub origin_country: Option<&'a str>,
+    pub operating_country: Option<&'a str>,
+    pub residence_country: Option<&'a str>,
+    pub country: Option<&'a str>,
+    pub sector: Option<&'a str>,
+    pub support_type: Option<&'a str>,
+    pub language: Option<&'a str>,
+    pub verified: Option<bool>,
+    pub q: Option<&'a str>,
+    pub updated_since: Option<DateTime<Utc>>,
+    pub crisis: Option<&'a str>,
+}
+
+impl OrganizationListQuery {
+    fn filter(&self) -> FilterParams<'_> {
+        FilterParams {
+            kind: self.kind.as_deref(),
+            origin_country: self.origin_country.as_deref(),
+            operating_country: self.operating_country.as_deref(),
+            residence_country: self.residence_country.as_deref(),
+            country: self.country.as_deref(),
+            sector: self.sector.as_deref(),
+            support_type: self.support_type.as_deref(),
+            language: self.language.as_deref(),
+            verified: self.verified,
+            q: self.q.as_deref(),
+            updated_since: self.updated_since,
+            crisis: self.crisis.as_deref(),
+        }
+    }
+}
+
+/// The filters checked (an unknown code is a 400 naming its parameter) and resolved: codes to
+/// their canonical form, a parent sector to its family, a crisis's slug to its id.
+pub async fn organization_filter(
+    conn: &mut Connection,
+    p: FilterParams<'_>,
+) -> Result<OrganizationFilter, ApiError> {
+    let kinds = codes("kind", p.kind, &ORGANIZATION_KIND_CODES)?;
+    let sectors = codes("sector", p.sector, &SECTOR_CODES)?;
+    let support_types = codes("support_type", p.support_type, &SUPPORT_TYPE_CODES)?;
+    let q = match p.q {
+        Some(raw) => {
+            SearchText::parse_optional(raw).map_err(|why| ApiError::bad_parameter("q", why))?
+        }
+        None => None,
+    };
+    if let Some(since) = p.updated_since
+        && !(1970..=9999).contains(&chrono::Datelike::year(&since))
+    {
+        return Err(ApiError::bad_parameter(
+            "updated_since",
+            "must be an RFC 3339 instant between the years 1970 and 9999",
+        ));
+    }
+    let lookups = Lookups {
+        origin: comma_list("origin_country", p.origin_country)?,
+        operating: comma_list("operating_country", p.operating_country)?,
+        residence: comma_list("residence_country", p.residence_country)?,
+        any: comma_list("country", p.country)?,
+        languages: comma_list("language", p.language)?,
+    };
+    let (origin, operating, residence, any, languages) = resolve(conn, lookups).await?;
+    let crisis = match p.crisis {
+        Some(raw) => Some(super::crises::crisis_param(conn, raw).await?),
+        None => None,
+    };
+    let sectors = if sectors.is_empty() {
+        sectors
+    } else {
+        let book = code_book(conn)
+            .await
+            .map_err(db::query_failed("reading sector codes"))?;
+        crate::db::reference::CodeBook::flatten(&book.sector_families(&sectors))
+    };
+    Ok(OrganizationFilter {
+        kinds,
+        origin_countries: origin,
+        operating_countries: operating,
+        residence_countries: residence,
+        countries: any,
+        sectors,
+        support_types,
+        languages,
+        verified: p.verified,
+        q,
+        updated_since: p.updated_since,
+        crisis,
+    })
+}
+
 /// Find organizations
 ///
 /// The directory's core query, public: published organizations only. Filters combine with
@@ -391,69 +485,15 @@ pub async fn list_organizations(
 ) -> Result<HttpResponse, ApiError> {
     let p = query.into_inner();
     let limit = paging::limit(p.limit)?;
-    let kinds = codes("kind", p.kind.as_deref(), &ORGANIZATION_KIND_CODES)?;
-    let sectors = codes("sector", p.sector.as_deref(), &SECTOR_CODES)?;
-    let support_types = codes(
-        "support_type",
-        p.support_type.as_deref(),
-        &SUPPORT_TYPE_CODES,
-    )?;
     let facets = codes("facets", p.facets.as_deref(), &FACETS)?;
-    let q = match p.q.as_deref() {
-        Some(raw) => {
-            SearchText::parse_optional(raw).map_err(|why| ApiError::bad_parameter("q", why))?
-        }
-        None => None,
-    };
-    let sort = match (p.sort, &q) {
+    let mut conn = db::connection(&pool).await?;
+    let filter = organization_filter(&mut conn, p.filter()).await?;
+    let sort = match (p.sort, &filter.q) {
         (Some(SortParam::Relevance) | None, Some(_)) => Sort::Relevance,
         (Some(SortParam::Name), _) => Sort::Name,
         (Some(SortParam::UpdatedDesc), _) => Sort::UpdatedDesc,
         (Some(SortParam::CreatedDesc), _) => Sort::CreatedDesc,
         (Some(SortParam::Relevance) | None, None) => Sort::VerifiedThenName,
-    };
-    if let Some(since) = p.updated_since
-        && !(1970..=9999).contains(&chrono::Datelike::year(&since))
-    {
-        return Err(ApiError::bad_parameter(
-            "updated_since",
-            "must be an RFC 3339 instant between the years 1970 and 9999",
-        ));
-    }
-    let lookups = Lookups {
-        origin: comma_list("origin_country", p.origin_country.as_deref())?,
-        operating: comma_list("operating_country", p.operating_country.as_deref())?,
-        residence: comma_list("residence_country", p.residence_country.as_deref())?,
-        any: comma_list("country", p.country.as_deref())?,
-        languages: comma_list("language", p.language.as_deref())?,
-    };
-    let mut conn = db::connection(&pool).await?;
-    let (origin, operating, residence, any, languages) = resolve(&mut conn, lookups).await?;
-    let crisis = match p.crisis.as_deref() {
-        Some(raw) => Some(super::crises::crisis_param(&mut conn, raw).await?),
-        None => None,
-    };
-    let sectors = if sectors.is_empty() {
-        sectors
-    } else {
-        let book = code_book(&mut conn)
-            .await
-            .map_err(db::query_failed("reading sector codes"))?;
-        crate::db::reference::CodeBook::flatten(&book.sector_families(&sectors))
-    };
-    let filter = OrganizationFilter {
-        kinds,
-        origin_countries: origin,
-        operating_countries: operating,
-        residence_countries: residence,
-        countries: any,
-        sectors,
-        support_types,
-        languages,
-        verified: p.verified,
-        q,
-        updated_since: p.updated_since,
-        crisis,
     };
     let print = fingerprint(&filter, sort);
     let after = p

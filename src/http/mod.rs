@@ -13,6 +13,7 @@ pub mod contacts;
 pub mod crises;
 pub mod discovery;
 pub mod engagements;
+pub mod exports;
 pub mod extract;
 pub mod health;
 pub mod introductions;
@@ -73,7 +74,7 @@ use problem::{PROBLEM_JSON, Problem};
         (name = "introductions", description = "Contact requests between organizations, their message threads, and notifications"),
         (name = "moderation", description = "Moderators: verification decisions and the audit log"),
         (name = "reference", description = "Read-only reference data: countries, languages, sectors, kinds of support and of organization"),
-        (name = "integrators", description = "Mirroring and measuring the directory: the change feed and statistics"),
+        (name = "integrators", description = "Mirroring and measuring the directory: the change feed, bulk exports and statistics"),
         (name = "operations", description = "Health probes and this document"),
     ),
     components(schemas(Problem, discovery::FacetName))
@@ -118,7 +119,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(engagements::routes)
             .configure(postings::routes)
             .configure(changes::routes)
-            .configure(stats::routes),
+            .configure(stats::routes)
+            .configure(exports::routes),
     )
     .service(health::healthz)
     .service(health::readyz)

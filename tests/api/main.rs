@@ -13,6 +13,7 @@ mod crises;
 mod discovery;
 mod engagements;
 mod errors;
+mod exports;
 mod introductions;
 mod members;
 mod metrics;

@@ -139,6 +139,7 @@ async fn every_documented_route_is_served() {
         "/v1/changes",
         "/v1/stats",
         "/metrics",
+        "/v1/export/organizations",
     ] {
         assert!(paths.contains_key(expected), "{expected} is not documented");
     }
