@@ -66,6 +66,7 @@ pub async fn create_user(
 pub async fn find_user(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<User>> {
     users::table
         .find(id)
+        .filter(users::erased_at.is_null())
         .select(UserRow::as_select())
         .first(conn)
         .await
@@ -80,6 +81,7 @@ pub async fn find_credentials(
 ) -> QueryResult<Option<(User, String)>> {
     users::table
         .filter(users::email.eq(email.as_str()))
+        .filter(users::erased_at.is_null())
         .select((UserRow::as_select(), users::password_hash))
         .first::<(UserRow, String)>(conn)
         .await
@@ -108,14 +110,18 @@ pub async fn set_moderator(
     email: &Email,
     moderator: bool,
 ) -> QueryResult<bool> {
-    diesel::update(users::table.filter(users::email.eq(email.as_str())))
-        .set((
-            users::is_moderator.eq(moderator),
-            users::updated_at.eq(diesel::dsl::now),
-        ))
-        .execute(conn)
-        .await
-        .map(|n| n == 1)
+    diesel::update(
+        users::table
+            .filter(users::email.eq(email.as_str()))
+            .filter(users::erased_at.is_null()),
+    )
+    .set((
+        users::is_moderator.eq(moderator),
+        users::updated_at.eq(diesel::dsl::now),
+    ))
+    .execute(conn)
+    .await
+    .map(|n| n == 1)
 }
 
 /// Starts a session (a refresh-token family) with its first token.

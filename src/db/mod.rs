@@ -10,6 +10,7 @@ pub mod introductions;
 pub mod migrate;
 pub mod organizations;
 pub mod postings;
+pub mod privacy;
 pub mod reference;
 pub mod schema;
 pub mod stats;

@@ -184,6 +184,7 @@ pub async fn access(
                 .and(organization_members::organization_id.eq(organization_id))),
         )
         .filter(users::id.eq(user_id))
+        .filter(users::erased_at.is_null())
         .select((users::is_moderator, organization_members::role.nullable()))
         .first(conn)
         .await

@@ -71,6 +71,7 @@ diesel::table! {
         is_moderator -> Bool,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        erased_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -32,10 +32,10 @@ pub enum ExportFormat {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
-    /// `csv`, `hxl` (CSV with a row of HXL hashtags under the header) or `ndjson` (one
-    /// organization per line, as `GET /v1/organizations/{id}` shows it).
+    /// `csv` (the default), `hxl` (CSV with a row of HXL hashtags under the header) or
+    /// `ndjson` (one organization per line, as `GET /v1/organizations/{id}` shows it).
     #[param(inline)]
-    pub format: ExportFormat,
+    pub format: Option<ExportFormat>,
     /// Kinds of organization, comma-separated (any of them).
     #[param(value_type = Option<Vec<OrganizationKindCode>>, style = Form, explode = false)]
     pub kind: Option<String>,
@@ -292,7 +292,8 @@ pub async fn export_organizations(
     query: Query<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let output = match q.format {
+    let format = q.format.unwrap_or(ExportFormat::Csv);
+    let output = match format {
         ExportFormat::Csv => Output::Table(Format::Csv),
         ExportFormat::Hxl => Output::Table(Format::Hxl),
         ExportFormat::Ndjson => Output::Ndjson,
@@ -304,7 +305,7 @@ pub async fn export_organizations(
         .await
         .map_err(db::query_failed("counting organizations"))?;
     drop(conn);
-    tracing::info!(organizations = total, format = ?q.format, "export started");
+    tracing::info!(organizations = total, format = ?format, "export started");
     struct State {
         pool: Pool,
         filter: OrganizationFilter,

@@ -23,6 +23,7 @@ pub mod middleware;
 pub mod organizations;
 pub mod paging;
 pub mod postings;
+pub mod privacy;
 pub mod problem;
 pub mod reference;
 pub mod server;
@@ -110,6 +111,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         utoipa_actix_web::scope("/v1")
             .configure(reference::routes)
             .configure(accounts::routes)
+            .configure(privacy::routes)
             .configure(discovery::routes)
             .configure(organizations::routes)
             .configure(members::routes)

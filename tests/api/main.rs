@@ -21,6 +21,7 @@ mod migrations;
 mod openapi;
 mod organizations;
 mod postings;
+mod privacy;
 mod reference;
 mod stats;
 mod transport;

@@ -140,6 +140,7 @@ async fn every_documented_route_is_served() {
         "/v1/stats",
         "/metrics",
         "/v1/export/organizations",
+        "/v1/me/export",
     ] {
         assert!(paths.contains_key(expected), "{expected} is not documented");
     }

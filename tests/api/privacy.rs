@@ -1,0 +1,213 @@
+//! An account's own data: exported whole on request, and erased without a trace of its e-mail
+//! while the audit log keeps its id as a pseudonym; never leaving an organization ownerless.
+
+use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Text};
+use diesel_async::RunQueryDsl;
+use serde_json::{Value, json};
+
+use crate::harness::{PASSWORD, TestApp, assert_problem};
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// The tables in which any column's text holds `needle`.
+async fn tables_holding(app: &TestApp, needle: &str) -> Vec<String> {
+    let mut conn = app.db.connect().await;
+    let tables: Vec<Name> = diesel::sql_query(
+        "SELECT table_name::text AS name FROM information_schema.tables \
+          WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap();
+    let mut found = Vec::new();
+    for t in tables {
+        let count: Count = diesel::sql_query(format!(
+            "SELECT count(*) AS n FROM \"{}\" AS t WHERE t::text ILIKE '%' || $1 || '%'",
+            t.name
+        ))
+        .bind::<Text, _>(needle)
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+        if count.n > 0 {
+            found.push(t.name);
+        }
+    }
+    found
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    let mut conn = app.db.connect().await;
+    diesel::sql_query(sql)
+        .get_result::<Count>(&mut conn)
+        .await
+        .unwrap()
+        .n
+}
+
+#[tokio::test]
+async fn the_export_holds_everything_stored_about_the_caller() {
+    let app = TestApp::spawn().await;
+    let token = app.token("jean@example.org").await;
+    let org = app
+        .create_organization(
+            &token,
+            json!({"name": "Jean's group", "kind": "diaspora-organization", "status": "published"}),
+        )
+        .await;
+    let other_owner = app.token("other@example.org").await;
+    let other = app
+        .create_organization(
+            &other_owner,
+            json!({"name": "Other", "kind": "national-ngo", "status": "published"}),
+        )
+        .await;
+    let res = app
+        .post_as(
+            &format!(
+                "/v1/organizations/{}/contact-requests",
+                other["id"].as_str().unwrap()
+            ),
+            &token,
+            &json!({"from_organization_id": org["id"], "subject": "Hello", "message": "Let us talk."}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+
+    let res = app.get_as("/v1/me/export", &token).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "private, no-store");
+    let export: Value = res.json().await.unwrap();
+    assert_eq!(export["account"]["email"], "jean@example.org");
+    assert_eq!(export["memberships"][0]["organization_id"], org["id"]);
+    assert_eq!(export["memberships"][0]["role"], "owner");
+    assert_eq!(export["contact_requests"][0]["subject"], "Hello");
+    assert_eq!(export["contact_requests"][0]["message"], "Let us talk.");
+    assert!(!export["audit_log"].as_array().unwrap().is_empty());
+    assert_eq!(export["sessions"].as_array().unwrap().len(), 1);
+    // Only the caller's: nothing of the other account.
+    assert!(!export.to_string().contains("other@example.org"));
+    let res = app
+        .request(reqwest::Method::GET, "/v1/me/export", None)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 401, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn erasure_leaves_no_trace_of_the_email_and_keeps_the_audit_log() {
+    let app = TestApp::spawn().await;
+    let email = "marie.erase@example.org";
+    app.register(email).await;
+    let pair = app.login(email).await;
+    let token = pair["access_token"].as_str().unwrap().to_owned();
+    let refresh = pair["refresh_token"].as_str().unwrap().to_owned();
+    let org = app
+        .create_organization(
+            &token,
+            json!({"name": "Shared group", "kind": "diaspora-organization", "status": "published"}),
+        )
+        .await;
+    let org_id = org["id"].as_str().unwrap().to_owned();
+
+    // The last owner cannot leave: 409, naming the organization; nothing changes.
+    let res = app.delete_as("/v1/me", &token).await;
+    let body = assert_problem(res, 409, "conflict").await;
+    assert!(body["detail"].as_str().unwrap().contains("Shared group"));
+    assert_eq!(app.get_as("/v1/me", &token).await.status(), 200);
+
+    // With a second owner, the account can go.
+    let second = app.token("second@example.org").await;
+    let res = app
+        .post_as(
+            &format!("/v1/organizations/{org_id}/members"),
+            &token,
+            &json!({"email": "second@example.org", "role": "owner"}),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let user_id: Value = app.get_as("/v1/me", &token).await.json().await.unwrap();
+    let user_id = user_id["id"].as_str().unwrap().to_owned();
+    let audit_before = count(
+        &app,
+        &format!("SELECT count(*) AS n FROM audit_log WHERE actor_id = '{user_id}'"),
+    )
+    .await;
+    assert!(audit_before > 0);
+    assert_eq!(tables_holding(&app, email).await, ["users"]);
+
+    let res = app.delete_as("/v1/me", &token).await;
+    assert_eq!(res.status(), 204);
+
+    // No table holds the e-mail any more; the audit rows remain, under the same id.
+    assert_eq!(tables_holding(&app, email).await, Vec::<String>::new());
+    // Its name too (the other accounts keep theirs).
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "SELECT count(*) AS n FROM users WHERE id = '{user_id}' \
+                 AND display_name = 'Erased account' AND erased_at IS NOT NULL"
+            ),
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT count(*) AS n FROM audit_log WHERE actor_id = '{user_id}'"),
+        )
+        .await,
+        audit_before
+    );
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT count(*) AS n FROM organization_members WHERE user_id = '{user_id}'"),
+        )
+        .await,
+        0
+    );
+    // The old tokens are worthless, the password signs nobody in, and the e-mail is free.
+    assert_problem(app.get_as("/v1/me", &token).await, 401, "unauthorized").await;
+    let res = app
+        .post_as(
+            "/v1/organizations",
+            &token,
+            &json!({"name": "Ghost", "kind": "diaspora-organization"}),
+        )
+        .await;
+    assert_problem(res, 401, "unauthorized").await;
+    let res = app
+        .post_json("/v1/auth/refresh", &json!({"refresh_token": refresh}))
+        .await;
+    assert_problem(res, 401, "unauthorized").await;
+    let res = app
+        .post_json(
+            "/v1/auth/login",
+            &json!({"email": email, "password": PASSWORD}),
+        )
+        .await;
+    assert_problem(res, 401, "unauthorized").await;
+    assert_problem(app.delete_as("/v1/me", &token).await, 401, "unauthorized").await;
+    app.register(email).await;
+    // The organization still has its other owner.
+    let res = app
+        .get_as(&format!("/v1/organizations/{org_id}/members"), &second)
+        .await;
+    let members: Value = res.json().await.unwrap();
+    assert_eq!(members["data"].as_array().unwrap().len(), 1);
+}
