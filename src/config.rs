@@ -5,6 +5,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::ops::RangeInclusive;
 
 use secrecy::SecretString;
 use url::Url;
@@ -32,10 +33,16 @@ pub struct LimitsConfig {
     /// New contact requests an organization may send in any 24 hours
     /// (`CONTACT_REQUESTS_PER_DAY`).
     pub contact_requests_per_day: u32,
+    /// Days after which a contact person's consent, obtained or last confirmed, is due for
+    /// review (`CONSENT_REVIEW_DAYS`).
+    pub consent_review_days: u32,
 }
 
 /// The most `CONTACT_REQUESTS_PER_DAY` may be.
 pub const MAX_CONTACT_REQUESTS_PER_DAY: u32 = 10_000;
+
+/// `CONSENT_REVIEW_DAYS` when unset: a year.
+pub const DEFAULT_CONSENT_REVIEW_DAYS: u32 = 365;
 
 /// Argon2id cost. The defaults are OWASP's recommendation (19 MiB, 2 passes, 1 lane); tests use
 /// far cheaper ones.
@@ -126,21 +133,36 @@ impl Reader<'_> {
         (self.lookup)(name).filter(|v| !v.trim().is_empty())
     }
 
-    fn limits(&mut self) -> LimitsConfig {
-        let contact_requests_per_day = match self.get("CONTACT_REQUESTS_PER_DAY") {
-            None => crate::domain::introduction::limits::DEFAULT_DAILY_CAP,
+    /// A whole number within `range`, or `default` when unset; a problem otherwise.
+    fn whole_number(&mut self, name: &str, default: u32, range: RangeInclusive<u32>) -> u32 {
+        match self.get(name) {
+            None => default,
             Some(raw) => match raw.trim().parse::<u32>() {
-                Ok(n) if (1..=MAX_CONTACT_REQUESTS_PER_DAY).contains(&n) => n,
+                Ok(n) if range.contains(&n) => n,
                 _ => {
                     self.problems.push(format!(
-                        "CONTACT_REQUESTS_PER_DAY: {raw:?} is not a whole number between 1 and {MAX_CONTACT_REQUESTS_PER_DAY}"
+                        "{name}: {raw:?} is not a whole number between {} and {}",
+                        range.start(),
+                        range.end()
                     ));
-                    1
+                    *range.start()
                 }
             },
-        };
+        }
+    }
+
+    fn limits(&mut self) -> LimitsConfig {
         LimitsConfig {
-            contact_requests_per_day,
+            contact_requests_per_day: self.whole_number(
+                "CONTACT_REQUESTS_PER_DAY",
+                crate::domain::introduction::limits::DEFAULT_DAILY_CAP,
+                1..=MAX_CONTACT_REQUESTS_PER_DAY,
+            ),
+            consent_review_days: self.whole_number(
+                "CONSENT_REVIEW_DAYS",
+                DEFAULT_CONSENT_REVIEW_DAYS,
+                1..=3650,
+            ),
         }
     }
 

@@ -628,6 +628,7 @@ struct ContactRow {
     version: i32,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    consent_reviewed_at: Option<DateTime<Utc>>,
 }
 
 impl From<ContactRow> for Contact {
@@ -645,6 +646,7 @@ impl From<ContactRow> for Contact {
                 consent_obtained_at: r.consent_obtained_at,
                 purpose: r.purpose,
             },
+            consent_reviewed_at: r.consent_reviewed_at,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -741,6 +743,37 @@ pub async fn create_contact(
         audit.subject_id = Some(row.id);
         record(conn, &audit).await?;
         Ok(Some(row.into()))
+    })
+    .await
+}
+
+/// Records that an owner confirmed the contact person's consent still holds (now), with its
+/// audit entry; `None` when there is no such contact.
+pub async fn confirm_consent(
+    conn: &mut AsyncPgConnection,
+    organization_id: Uuid,
+    contact_id: Uuid,
+    audit: &AuditEntry,
+) -> QueryResult<Option<Contact>> {
+    conn.transaction(async |conn| {
+        let row: Option<ContactRow> = diesel::update(
+            organization_contacts::table
+                .filter(organization_contacts::organization_id.eq(organization_id))
+                .filter(organization_contacts::id.eq(contact_id)),
+        )
+        .set((
+            organization_contacts::consent_reviewed_at.eq(diesel::dsl::now),
+            organization_contacts::version.eq(organization_contacts::version + 1),
+            organization_contacts::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(ContactRow::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?;
+        if row.is_some() {
+            record(conn, audit).await?;
+        }
+        Ok(row.map(Contact::from))
     })
     .await
 }

@@ -168,6 +168,7 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        consent_reviewed_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -821,9 +821,23 @@ pub struct Contact {
     pub id: Uuid,
     pub organization_id: Uuid,
     pub details: ContactDetails,
+    /// When an owner last confirmed the consent still holds.
+    pub consent_reviewed_at: Option<DateTime<Utc>>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl Contact {
+    /// Whether the consent, as obtained or last confirmed (else since the contact was added),
+    /// is older than `period` at `now`: an owner should confirm it or remove the person.
+    pub fn consent_review_due(&self, period: chrono::Duration, now: DateTime<Utc>) -> bool {
+        let last = self
+            .consent_reviewed_at
+            .or(self.details.consent_obtained_at)
+            .unwrap_or(self.created_at);
+        last < now - period
+    }
 }
 
 /// One line of the audit log: who did what, to which organization, when.

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::AppState;
 use super::auth::Caller;
 use super::codes::ConsentBasisCode;
 use super::extract::{Json, Query};
@@ -48,12 +49,24 @@ pub struct ContactView {
     pub consent_obtained_at: Option<DateTime<Utc>>,
     #[schema(example = "Coordinates medical supply shipments with partner NGOs")]
     pub purpose: String,
+    /// When an owner last confirmed the consent still holds
+    /// (`POST .../contacts/{contact_id}/consent-review`).
+    pub consent_reviewed_at: Option<DateTime<Utc>>,
+    /// Whether the consent, as obtained or last confirmed (else since the person was added),
+    /// is older than `CONSENT_REVIEW_DAYS`: an owner should confirm it or remove the person.
+    pub consent_review_due: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<Contact> for ContactView {
-    fn from(c: Contact) -> Self {
+/// How long a contact person's consent holds before it is due for review.
+fn review_period(state: &AppState) -> chrono::Duration {
+    chrono::Duration::days(i64::from(state.consent_review_days))
+}
+
+impl ContactView {
+    fn of(c: Contact, review_period: chrono::Duration) -> Self {
+        let consent_review_due = c.consent_review_due(review_period, Utc::now());
         let d = c.details;
         ContactView {
             id: c.id,
@@ -66,6 +79,8 @@ impl From<Contact> for ContactView {
             consent_basis: ConsentBasisCode(d.consent_basis),
             consent_obtained_at: d.consent_obtained_at,
             purpose: d.purpose,
+            consent_reviewed_at: c.consent_reviewed_at,
+            consent_review_due,
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
@@ -161,11 +176,15 @@ fn contact_etag(c: &Contact) -> String {
     format!("\"c{}\"", c.version)
 }
 
-fn contact_response(mut res: actix_web::HttpResponseBuilder, contact: Contact) -> HttpResponse {
+fn contact_response(
+    mut res: actix_web::HttpResponseBuilder,
+    contact: Contact,
+    state: &AppState,
+) -> HttpResponse {
     let tag = contact_etag(&contact);
     res.insert_header((header::CACHE_CONTROL, PRIVATE))
         .insert_header((header::ETAG, tag))
-        .json(ContactView::from(contact))
+        .json(ContactView::of(contact, review_period(state)))
 }
 
 fn contact_not_found() -> ApiError {
@@ -263,6 +282,15 @@ async fn insider(conn: &mut Connection, caller: Caller, id: Uuid) -> Result<Acce
         .map(|(_, access)| access)
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ContactListQuery {
+    /// `true`: only those whose consent is due for review (obtained or last confirmed longer
+    /// ago than `CONSENT_REVIEW_DAYS`); `false`: only the others.
+    pub due_for_review: Option<bool>,
+}
+
 /// List contact persons
 ///
 /// Private: the organization's members and moderators, and members of an organization whose
@@ -271,7 +299,7 @@ async fn insider(conn: &mut Connection, caller: Caller, id: Uuid) -> Result<Acce
     tag = "contacts",
     operation_id = "list_contacts",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "The organization's id")),
+    params(("id" = Uuid, Path, description = "The organization's id"), ContactListQuery),
     responses(
         (status = 200, description = "Every contact person (one page)", body = Page<ContactView>),
         (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
@@ -283,21 +311,31 @@ async fn insider(conn: &mut Connection, caller: Caller, id: Uuid) -> Result<Acce
 #[get("/organizations/{id}/contacts")]
 pub async fn list_contacts(
     caller: Caller,
+    state: web::Data<AppState>,
     pool: web::Data<Pool>,
     path: web::Path<String>,
+    query: Query<ContactListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = uuid_param("id", &path.into_inner())?;
+    let due = query.into_inner().due_for_review;
     let mut conn = db::connection(&pool).await?;
     let reader = reader(&mut conn, caller, id).await?;
-    let contacts = queries::list_contacts(&mut conn, id)
+    let now = Utc::now();
+    let contacts: Vec<Contact> = queries::list_contacts(&mut conn, id)
         .await
-        .map_err(db::query_failed("listing contacts"))?;
+        .map_err(db::query_failed("listing contacts"))?
+        .into_iter()
+        .filter(|c| due.is_none_or(|due| c.consent_review_due(review_period(&state), now) == due))
+        .collect();
     let ids: Vec<Uuid> = contacts.iter().map(|c| c.id).collect();
     record_release(&mut conn, caller, id, &reader, &ids).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, PRIVATE))
         .json(Page::complete(
-            contacts.into_iter().map(ContactView::from).collect(),
+            contacts
+                .into_iter()
+                .map(|c| ContactView::of(c, review_period(&state)))
+                .collect(),
         )))
 }
 
@@ -323,6 +361,7 @@ pub async fn list_contacts(
 #[post("/organizations/{id}/contacts")]
 pub async fn create_contact(
     caller: Caller,
+    state: web::Data<AppState>,
     pool: web::Data<Pool>,
     path: web::Path<String>,
     body: Json<CreateContactRequest>,
@@ -368,7 +407,7 @@ pub async fn create_contact(
         header::LOCATION,
         format!("/v1/organizations/{id}/contacts/{}", contact.id),
     ));
-    Ok(contact_response(res, contact))
+    Ok(contact_response(res, contact, &state))
 }
 
 /// Read a contact person
@@ -393,6 +432,7 @@ pub async fn create_contact(
 #[get("/organizations/{id}/contacts/{contact_id}")]
 pub async fn get_contact(
     caller: Caller,
+    state: web::Data<AppState>,
     pool: web::Data<Pool>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
@@ -406,7 +446,7 @@ pub async fn get_contact(
         .map_err(db::query_failed("loading a contact"))?
         .ok_or_else(contact_not_found)?;
     record_release(&mut conn, caller, id, &reader, &[contact.id]).await?;
-    Ok(contact_response(HttpResponse::Ok(), contact))
+    Ok(contact_response(HttpResponse::Ok(), contact, &state))
 }
 
 /// Update a contact person
@@ -437,6 +477,7 @@ pub async fn get_contact(
 pub async fn update_contact(
     req: HttpRequest,
     caller: Caller,
+    state: web::Data<AppState>,
     pool: web::Data<Pool>,
     path: web::Path<(String, String)>,
     body: Json<UpdateContactRequest>,
@@ -454,7 +495,7 @@ pub async fn update_contact(
     let details = validated(&mut conn, body.0.apply_to(current.details.clone())).await?;
     if_match.check(&contact_etag(&current))?;
     if details == current.details {
-        return Ok(contact_response(HttpResponse::Ok(), current));
+        return Ok(contact_response(HttpResponse::Ok(), current, &state));
     }
     let audit = audit_entry(
         caller,
@@ -470,7 +511,7 @@ pub async fn update_contact(
     {
         Updated::Done(contact) => {
             tracing::info!(organization_id = %id, contact_id = %contact_id, "contact updated");
-            Ok(contact_response(HttpResponse::Ok(), contact))
+            Ok(contact_response(HttpResponse::Ok(), contact, &state))
         }
         Updated::Stale => Err(lost_race(&if_match)),
         Updated::Missing => Err(contact_not_found()),
@@ -637,11 +678,66 @@ pub async fn list_contact_releases(
     Ok(res)
 }
 
+/// Confirm a contact person's consent
+///
+/// By an owner: the person's consent still holds (for example, they were asked again). Sets
+/// `consent_reviewed_at` to now, which takes the person off `?due_for_review=true` for
+/// `CONSENT_REVIEW_DAYS`. Recorded in the audit log.
+#[utoipa::path(
+    tag = "contacts",
+    operation_id = "confirm_contact_consent",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The organization's id"),
+        ("contact_id" = Uuid, Path, description = "The contact person's id"),
+    ),
+    responses(
+        (status = 200, description = "The contact person, confirmed", body = ContactView, headers(("ETag" = String))),
+        (status = 400, description = "An id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an owner of the organization", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organization or contact", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organizations/{id}/contacts/{contact_id}/consent-review")]
+pub async fn confirm_contact_consent(
+    caller: Caller,
+    state: web::Data<AppState>,
+    pool: web::Data<Pool>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, contact_id) = path.into_inner();
+    let id = uuid_param("id", &id)?;
+    let contact_id = uuid_param("contact_id", &contact_id)?;
+    let mut conn = db::connection(&pool).await?;
+    let access = insider(&mut conn, caller, id).await?;
+    if !access.is_owner() {
+        return Err(ApiError::Forbidden(
+            "Only the organization's owners confirm contact persons' consent.".to_owned(),
+        ));
+    }
+    let audit = audit_entry(
+        caller,
+        false,
+        "contact.consent_reviewed",
+        id,
+        Some(contact_id),
+        serde_json::json!({}),
+    );
+    let contact = queries::confirm_consent(&mut conn, id, contact_id, &audit)
+        .await
+        .map_err(db::query_failed("confirming a contact's consent"))?
+        .ok_or_else(contact_not_found)?;
+    tracing::info!(organization_id = %id, contact_id = %contact_id, "contact consent confirmed");
+    Ok(contact_response(HttpResponse::Ok(), contact, &state))
+}
+
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_contacts)
         .service(create_contact)
         .service(get_contact)
         .service(update_contact)
         .service(delete_contact)
+        .service(confirm_contact_consent)
         .service(list_contact_releases);
 }

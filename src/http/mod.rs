@@ -319,6 +319,8 @@ pub struct AppState {
     pub counts: discovery::CountCache,
     /// New contact requests an organization may send in any 24 hours.
     pub contact_requests_per_day: u32,
+    /// Days after which a contact person's consent is due for review.
+    pub consent_review_days: u32,
     /// Request counts and latencies, for `GET /metrics`.
     pub metrics: metrics::Metrics,
 }
@@ -351,6 +353,7 @@ impl AppState {
             },
             counts: discovery::CountCache::default(),
             contact_requests_per_day: config.limits.contact_requests_per_day,
+            consent_review_days: config.limits.consent_review_days,
             metrics: metrics::Metrics::new().map_err(|e| format!("registering metrics: {e}"))?,
             hashing: Arc::new(tokio::sync::Semaphore::new(
                 2 * std::thread::available_parallelism().map_or(2, |n| n.get()),

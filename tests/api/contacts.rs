@@ -195,3 +195,114 @@ async fn a_drafts_contacts_do_not_exist_for_strangers() {
     let path = format!("/v1/organizations/{}/contacts", org["id"].as_str().unwrap());
     assert_problem(app.get_as(&path, &stranger).await, 404, "not_found").await;
 }
+
+/// Consent is reviewed: a person whose consent was obtained (or last confirmed) longer ago than
+/// the review period is listed as due until an owner confirms it.
+#[tokio::test]
+async fn consent_older_than_the_review_period_is_due_until_an_owner_confirms_it() {
+    let app = TestApp::spawn().await;
+    let owner = app.token("owner@example.org").await;
+    let path = published(&app, &owner, "Sante").await;
+    let now = chrono::Utc::now();
+    let mut ids = Vec::new();
+    for (name, obtained) in [
+        ("Old consent", Some(now - chrono::Duration::days(400))),
+        ("Recent consent", Some(now - chrono::Duration::days(10))),
+        ("Public role", None),
+    ] {
+        let mut body = marie();
+        body["name"] = json!(name);
+        match obtained {
+            Some(at) => body["consent_obtained_at"] = json!(at.to_rfc3339()),
+            None => {
+                body["consent_basis"] = json!("public-role");
+                body["consent_obtained_at"] = Value::Null;
+            }
+        }
+        let res = app
+            .post_as(&format!("{path}/contacts"), &owner, &body)
+            .await;
+        assert_eq!(res.status(), 201, "{name}");
+        let contact: Value = res.json().await.unwrap();
+        assert_eq!(
+            contact["consent_review_due"],
+            name == "Old consent",
+            "{name}"
+        );
+        ids.push(contact["id"].as_str().unwrap().to_owned());
+    }
+    let names = |page: &Value| -> Vec<String> {
+        page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let list = |query: &'static str| {
+        let app = &app;
+        let owner = owner.clone();
+        let path = path.clone();
+        async move {
+            let res = app.get_as(&format!("{path}/contacts{query}"), &owner).await;
+            assert_eq!(res.status(), 200, "{query}");
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    assert_eq!(names(&list("?due_for_review=true").await), ["Old consent"]);
+    assert_eq!(
+        names(&list("?due_for_review=false").await),
+        ["Recent consent", "Public role"]
+    );
+    assert_eq!(names(&list("").await).len(), 3);
+    let res = app
+        .get_as(&format!("{path}/contacts?due_for_review=maybe"), &owner)
+        .await;
+    assert_eq!(res.status(), 400);
+
+    // An editor may not confirm; an owner may, and the person is no longer due.
+    let editor = app.token("editor@example.org").await;
+    let res = app
+        .post_as(
+            &format!("{path}/members"),
+            &owner,
+            &json!({"email": "editor@example.org", "role": "editor"}),
+        )
+        .await;
+    assert!(res.status().is_success());
+    let confirm = format!("{path}/contacts/{}/consent-review", ids[0]);
+    assert_problem(
+        app.post_as(&confirm, &editor, &json!({})).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let res = app
+        .request(Method::POST, &confirm, Some(&owner))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let confirmed: Value = res.json().await.unwrap();
+    assert_eq!(confirmed["consent_review_due"], false);
+    let reviewed: chrono::DateTime<chrono::Utc> = confirmed["consent_reviewed_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((chrono::Utc::now() - reviewed).num_seconds() < 60);
+    assert_eq!(
+        names(&list("?due_for_review=true").await),
+        Vec::<String>::new()
+    );
+    let res = app
+        .request(
+            Method::POST,
+            &format!("{path}/contacts/00000000-0000-4000-8000-000000000000/consent-review"),
+            Some(&owner),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 404, "not_found").await;
+}
