@@ -54,6 +54,27 @@ CREATE TRIGGER organizations_changes
     AFTER INSERT OR UPDATE OR DELETE ON organizations
     FOR EACH ROW EXECUTE FUNCTION dd_organization_changes();
 
+-- A published organization deleted outright (no API does it; SQL might) takes its engagements
+-- and postings with it through ON DELETE CASCADE, and by then their trigger can no longer see
+-- that it was public: write their tombstones before the rows go.
+CREATE FUNCTION dd_organization_deleted() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.status = 'published' THEN
+        INSERT INTO changes (entity, entity_id, op)
+            SELECT 'engagement', e.id, 'delete' FROM engagements e WHERE e.organization_id = OLD.id
+            ORDER BY e.seq;
+        INSERT INTO changes (entity, entity_id, op)
+            SELECT p.side, p.id, 'delete' FROM postings p WHERE p.organization_id = OLD.id
+            ORDER BY p.seq;
+    END IF;
+    RETURN OLD;
+END $$;
+
+CREATE TRIGGER organizations_deleted_changes
+    BEFORE DELETE ON organizations
+    FOR EACH ROW EXECUTE FUNCTION dd_organization_deleted();
+
 -- Crises are always public.
 CREATE FUNCTION dd_crisis_changes() RETURNS trigger
     LANGUAGE plpgsql AS $$
@@ -79,14 +100,23 @@ DECLARE
     -- TG_ARGV[0]: 'engagement', or 'posting' (then its side names it).
     entity     text := CASE TG_ARGV[0] WHEN 'posting' THEN to_jsonb(coalesce(NEW, OLD))->>'side'
                            ELSE TG_ARGV[0] END;
-    was_public boolean := TG_OP <> 'INSERT' AND EXISTS (
-        SELECT 1 FROM organizations o WHERE o.id = OLD.organization_id AND o.status = 'published');
-    is_public  boolean := TG_OP <> 'DELETE' AND EXISTS (
-        SELECT 1 FROM organizations o WHERE o.id = NEW.organization_id AND o.status = 'published');
+    was_public boolean;
+    is_public  boolean;
 BEGIN
     IF TG_OP = 'UPDATE' AND OLD IS NOT DISTINCT FROM NEW THEN
         RETURN NULL;
     END IF;
+    -- Share-lock the organizations first: a status change (which takes a stronger lock) then
+    -- waits for this transaction, and its cascade sees this row; or this waits for it, and
+    -- reads the status it committed. Without the lock, a need added while its organization
+    -- is being published could be listed by neither.
+    PERFORM 1 FROM organizations o
+      WHERE o.id IN (OLD.organization_id, NEW.organization_id)
+      ORDER BY o.id FOR SHARE;
+    was_public := TG_OP <> 'INSERT' AND EXISTS (
+        SELECT 1 FROM organizations o WHERE o.id = OLD.organization_id AND o.status = 'published');
+    is_public := TG_OP <> 'DELETE' AND EXISTS (
+        SELECT 1 FROM organizations o WHERE o.id = NEW.organization_id AND o.status = 'published');
     IF was_public OR is_public THEN
         INSERT INTO changes (entity, entity_id, op)
             VALUES (entity, coalesce(NEW.id, OLD.id),

@@ -236,11 +236,18 @@ pub async fn rotate_refresh_token(
             ))
             .execute(conn)
             .await?;
-        let user = users::table
+        // An erased account's session (one that began while it was being erased) ends here.
+        let user: Option<UserRow> = users::table
             .find(user_id)
+            .filter(users::erased_at.is_null())
             .select(UserRow::as_select())
             .first(conn)
-            .await?;
+            .await
+            .optional()?;
+        let Some(user) = user else {
+            revoke_family(conn, family_id).await?;
+            return Ok(Rotation::Invalid);
+        };
         Ok(Rotation::Rotated { user: user.into() })
     })
     .await

@@ -442,6 +442,7 @@ pub async fn find_user_id_by_email(
 ) -> QueryResult<Option<Uuid>> {
     users::table
         .filter(users::email.eq(email))
+        .filter(users::erased_at.is_null())
         .select(users::id)
         .first(conn)
         .await
@@ -458,6 +459,8 @@ pub enum MemberChange {
     /// The organization has [`limits::MEMBERS`](crate::domain::organization::limits::MEMBERS).
     Full,
     NotMember,
+    /// The account was erased while it was being added.
+    AccountGone,
 }
 
 /// Locks the organization's row, so that concurrent member changes see each other's owner
@@ -547,6 +550,19 @@ pub async fn put_member(
                     .await?;
             }
             None => {
+                // An account being erased holds its row locked until it is: wait, then refuse
+                // it, rather than make an erased account a member.
+                let live: Option<Uuid> = users::table
+                    .find(user_id)
+                    .filter(users::erased_at.is_null())
+                    .select(users::id)
+                    .for_key_share()
+                    .first(conn)
+                    .await
+                    .optional()?;
+                if live.is_none() {
+                    return Ok(MemberChange::AccountGone);
+                }
                 let count: i64 = organization_members::table
                     .filter(organization_members::organization_id.eq(organization_id))
                     .count()

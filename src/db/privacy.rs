@@ -168,18 +168,31 @@ pub async fn erase_account(conn: &mut AsyncPgConnection, user_id: Uuid) -> Query
         if exists.is_none() {
             return Ok(Erased::Gone);
         }
-        let owned: Vec<(Uuid, String)> = organizations::table
+        // Every organization the account belongs to, in any role, locked in id order before
+        // its roles are read: a concurrent promotion or removal (which locks the organization
+        // too) is then either seen here or waits for this erasure. Archived organizations may
+        // be left without an owner.
+        let orgs: Vec<Uuid> = organizations::table
             .filter(
                 organizations::id.eq_any(
                     organization_members::table
                         .filter(organization_members::user_id.eq(user_id))
-                        .filter(organization_members::role.eq("owner"))
                         .select(organization_members::organization_id),
                 ),
             )
             .order(organizations::id.asc())
-            .select((organizations::id, organizations::name))
+            .select(organizations::id)
             .for_no_key_update()
+            .load(conn)
+            .await?;
+        let owned: Vec<(Uuid, String)> = organizations::table
+            .inner_join(organization_members::table)
+            .filter(organizations::id.eq_any(&orgs))
+            .filter(organizations::status.ne("archived"))
+            .filter(organization_members::user_id.eq(user_id))
+            .filter(organization_members::role.eq("owner"))
+            .order(organizations::id.asc())
+            .select((organizations::id, organizations::name))
             .load(conn)
             .await?;
         let mut sole = Vec::new();

@@ -240,8 +240,9 @@ pub struct CountCache {
     totals: moka::sync::Cache<String, (i64, i64)>,
     /// (filter key, facet) → (generation, values).
     facets: moka::sync::Cache<(String, String), CachedFacet>,
-    /// The directory-wide counts of `GET /v1/stats`, and the generation they were counted at.
-    pub(super) stats: moka::sync::Cache<(), (i64, Arc<crate::db::stats::Stats>)>,
+    /// The directory-wide counts of `GET /v1/stats`, by the generation they were counted at.
+    /// An async cache: requests that miss the same generation at once wait for one count.
+    pub(super) stats: moka::future::Cache<i64, Arc<crate::db::stats::Stats>>,
 }
 
 /// A facet's values and the generation they were counted at.
@@ -274,7 +275,7 @@ impl Default for CountCache {
                 )
                 .time_to_live(COUNTS_FRESH_FOR)
                 .build(),
-            stats: moka::sync::Cache::builder().max_capacity(1).build(),
+            stats: moka::future::Cache::builder().max_capacity(2).build(),
         }
     }
 }

@@ -225,6 +225,10 @@ fn cells(org: &Organization, now: DateTime<Utc>) -> Vec<String> {
 /// Organizations per query while an export streams.
 const CHUNK: i64 = 500;
 
+/// Exports streaming at once, per process: each reads the whole filtered set, and with `q`
+/// each chunk re-ranks every match, so an unbounded number would starve the API.
+pub const CONCURRENT_EXPORTS: usize = 2;
+
 enum Output {
     Table(Format),
     Ndjson,
@@ -284,14 +288,26 @@ impl Output {
             ),
             headers(("Content-Disposition" = String, description = "`attachment; filename=...`"))),
         (status = 400, description = "A parameter is invalid or names an unknown code", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many exports are streaming at once; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/export/organizations")]
 pub async fn export_organizations(
+    state: web::Data<super::AppState>,
     pool: web::Data<Pool>,
     query: Query<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
+    let permit = state
+        .exports
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ApiError::RateLimited {
+            detail: format!(
+                "{CONCURRENT_EXPORTS} exports are streaming already, the most at once: retry in a few seconds."
+            ),
+            retry_after_secs: 5,
+        })?;
     let format = q.format.unwrap_or(ExportFormat::Csv);
     let output = match format {
         ExportFormat::Csv => Output::Table(Format::Csv),
@@ -307,6 +323,8 @@ pub async fn export_organizations(
     drop(conn);
     tracing::info!(organizations = total, format = ?format, "export started");
     struct State {
+        /// Held until the stream ends (or the client goes away and it is dropped).
+        _permit: tokio::sync::OwnedSemaphorePermit,
         pool: Pool,
         filter: OrganizationFilter,
         total: i64,
@@ -318,6 +336,7 @@ pub async fn export_organizations(
     let file = output.file_name();
     let media_type = output.media_type();
     let state = State {
+        _permit: permit,
         pool: pool.get_ref().clone(),
         filter,
         total,

@@ -202,6 +202,10 @@ pub async fn add_member(
             limits::MEMBERS
         ))),
         MemberChange::NotMember => Err(super::organizations::organization_not_found()),
+        MemberChange::AccountGone => Err(invalid_fields(vec![FieldError::new(
+            "email",
+            "no account has this email: ask the person to register first (POST /v1/auth/register)",
+        )])),
         MemberChange::Removed => Err(ApiError::internal(
             "adding a member",
             "unexpected outcome of an addition",
@@ -276,7 +280,8 @@ pub async fn remove_member(
         MemberChange::Added(_)
         | MemberChange::RoleChanged(_)
         | MemberChange::Unchanged(_)
-        | MemberChange::Full => Err(ApiError::internal(
+        | MemberChange::Full
+        | MemberChange::AccountGone => Err(ApiError::internal(
             "removing a member",
             "unexpected outcome of a removal",
         )),

@@ -41,12 +41,12 @@ impl Metrics {
         let latency = HistogramVec::new(
             HistogramOpts::new(
                 "http_request_duration_seconds",
-                "Time from receiving a request to its response's head, by route pattern and method.",
+                "Time from receiving a request to its response's head, by route pattern, method and status.",
             )
             .buckets(vec![
                 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
             ]),
-            &["route", "method"],
+            &["route", "method", "status"],
         )?;
         let pool_connections = IntGaugeVec::new(
             Opts::new(
@@ -100,11 +100,12 @@ impl Metrics {
             Method::OPTIONS => "OPTIONS",
             _ => "other",
         };
+        let status = status.to_string();
         self.requests
-            .with_label_values(&[route, method, &status.to_string()])
+            .with_label_values(&[route, method, &status])
             .inc();
         self.latency
-            .with_label_values(&[route, method])
+            .with_label_values(&[route, method, &status])
             .observe(elapsed.as_secs_f64());
     }
 
@@ -128,7 +129,7 @@ impl Metrics {
 /// Metrics
 ///
 /// Prometheus text format: `http_requests_total{route,method,status}`,
-/// `http_request_duration_seconds{route,method}` (a histogram), `db_pool_connections{state}`
+/// `http_request_duration_seconds{route,method,status}` (a histogram), `db_pool_connections{state}`
 /// (`in_use`, `idle`), `db_pool_waiting`, `db_pool_max_connections` and `build_info{version}`.
 /// Routes are labelled by their pattern, never by a path with ids in it.
 #[utoipa::path(

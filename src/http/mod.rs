@@ -323,6 +323,8 @@ pub struct AppState {
     pub consent_review_days: u32,
     /// Request counts and latencies, for `GET /metrics`.
     pub metrics: metrics::Metrics,
+    /// Bulk exports streaming at once (each holds a permit until its last byte).
+    pub exports: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -355,6 +357,7 @@ impl AppState {
             contact_requests_per_day: config.limits.contact_requests_per_day,
             consent_review_days: config.limits.consent_review_days,
             metrics: metrics::Metrics::new().map_err(|e| format!("registering metrics: {e}"))?,
+            exports: Arc::new(tokio::sync::Semaphore::new(exports::CONCURRENT_EXPORTS)),
             hashing: Arc::new(tokio::sync::Semaphore::new(
                 2 * std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),

@@ -10,7 +10,6 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::AppState;
-use super::discovery::cached;
 use super::problem::Problem;
 use crate::db::stats::Stats;
 use crate::db::{self, Pool};
@@ -104,9 +103,10 @@ impl StatsView {
 /// Counts of published organizations by kind, origin country, operating country, sector,
 /// support type and language; the distribution of the survey's challenges and interests; the
 /// active crises with how many organizations are engaged in each. Counted once per change to
-/// the directory and then served from memory: a request costs one indexed read of a
-/// one-row table (the discovery generation, which every write to organizations, engagements
-/// and crises moves forward in its own transaction), so the counts are always current.
+/// the directory and then served from memory: a request costs one read of a one-row table
+/// (the discovery generation, which every write to organizations, engagements and crises
+/// moves forward in its own transaction), so the counts are always current. Requests that
+/// arrive while a count runs wait for it rather than start their own.
 #[utoipa::path(
     tag = "integrators",
     operation_id = "get_stats",
@@ -124,13 +124,14 @@ pub async fn get_stats(
     let generation = crate::db::discovery::generation(&mut conn)
         .await
         .map_err(db::query_failed("reading the discovery generation"))?;
-    let stats = cached(&state.counts.stats, (), generation, async {
-        crate::db::stats::stats(&mut conn)
-            .await
-            .map(Arc::new)
-            .map_err(db::query_failed("counting the directory"))
-    })
-    .await?;
+    let stats = state
+        .counts
+        .stats
+        .try_get_with(generation, async {
+            crate::db::stats::stats(&mut conn).await.map(Arc::new)
+        })
+        .await
+        .map_err(|e| ApiError::internal("counting the directory", e.to_string()))?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .json(StatsView::of(&stats)))

@@ -402,3 +402,62 @@ async fn bad_cursors_and_limits_are_400s() {
     assert_eq!(body["data"], json!([]));
     assert_eq!(body["next_cursor"], Value::Null);
 }
+
+/// A need written while its organization is being published: the need's trigger share-locks
+/// the organization, so the publication waits for it and its cascade lists the need. Without
+/// the lock, the need's trigger would see a draft and the publication's cascade would not see
+/// the uncommitted need: the feed would never list it.
+#[tokio::test]
+async fn a_posting_written_while_its_organization_is_published_is_not_lost() {
+    let app = TestApp::spawn().await;
+    let owner = app.token("owner@example.org").await;
+    let org = app
+        .create_organization(
+            &owner,
+            json!({"name": "Soon public", "kind": "national-ngo"}),
+        )
+        .await;
+    let org = org["id"].as_str().unwrap().to_owned();
+    let mut writer = app.db.connect().await;
+    let mut publisher = app.db.connect().await;
+    for sql in [
+        "BEGIN".to_owned(),
+        format!(
+            "INSERT INTO postings (side, organization_id, country, sectors, title, description, status) \
+             VALUES ('need', '{org}', 'HTI', ARRAY['health'], 'Raced', 'In flight.', 'open')"
+        ),
+    ] {
+        diesel::sql_query(sql).execute(&mut writer).await.unwrap();
+    }
+    let publish = format!("UPDATE organizations SET status = 'published' WHERE id = '{org}'");
+    let published = tokio::spawn(async move {
+        diesel::sql_query("SET lock_timeout = '10s'")
+            .execute(&mut publisher)
+            .await
+            .unwrap();
+        diesel::sql_query(publish).execute(&mut publisher).await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    diesel::sql_query("COMMIT")
+        .execute(&mut writer)
+        .await
+        .unwrap();
+    published.await.unwrap().unwrap();
+    let mut mirror = Mirror::default();
+    mirror.catch_up(&app, 10).await;
+    let needs: Vec<&Value> = mirror
+        .entities
+        .iter()
+        .filter(|((entity, _), _)| entity == "need")
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(needs.len(), 1, "{:?}", mirror.seen);
+    assert_eq!(needs[0]["title"], "Raced");
+
+    // Deleted outright in SQL (no API does it), the organization takes its need with it, and
+    // the feed says so.
+    app.sql(&format!("DELETE FROM organizations WHERE id = '{org}'"))
+        .await;
+    mirror.catch_up(&app, 10).await;
+    assert!(mirror.entities.is_empty(), "{:?}", mirror.entities);
+}

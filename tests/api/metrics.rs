@@ -28,7 +28,7 @@ async fn metrics_count_requests_by_route_pattern_without_ids() {
         r#"http_requests_total{method="GET",route="/v1/organizations/{id}",status="404"} 2"#,
         r#"http_requests_total{method="GET",route="/v1/countries",status="200"} 1"#,
         r#"http_requests_total{method="GET",route="unmatched",status="404"} 1"#,
-        r#"http_request_duration_seconds_count{method="GET",route="/v1/organizations/{id}"} 2"#,
+        r#"http_request_duration_seconds_count{method="GET",route="/v1/organizations/{id}",status="404"} 2"#,
     ] {
         assert!(
             text.lines().any(|l| l == line),

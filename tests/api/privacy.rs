@@ -211,3 +211,24 @@ async fn erasure_leaves_no_trace_of_the_email_and_keeps_the_audit_log() {
     let members: Value = res.json().await.unwrap();
     assert_eq!(members["data"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn an_archived_organization_does_not_hold_its_last_owner_back() {
+    let app = TestApp::spawn().await;
+    let token = app.token("leaving@example.org").await;
+    let org = app
+        .create_organization(
+            &token,
+            json!({"name": "Wound down", "kind": "diaspora-organization", "status": "published"}),
+        )
+        .await;
+    let path = format!("/v1/organizations/{}", org["id"].as_str().unwrap());
+    assert_problem(app.delete_as("/v1/me", &token).await, 409, "conflict").await;
+    let res = app.delete_as(&path, &token).await;
+    assert!(res.status().is_success(), "archiving: {}", res.status());
+    assert_eq!(app.delete_as("/v1/me", &token).await.status(), 204);
+    assert_eq!(
+        tables_holding(&app, "leaving@example.org").await,
+        Vec::<String>::new()
+    );
+}
