@@ -25,6 +25,7 @@ pub struct Config {
     pub jwt: JwtConfig,
     pub argon2: Argon2Config,
     pub limits: LimitsConfig,
+    pub retention: RetentionConfig,
 }
 
 /// Abuse limits.
@@ -43,6 +44,42 @@ pub const MAX_CONTACT_REQUESTS_PER_DAY: u32 = 10_000;
 
 /// `CONSENT_REVIEW_DAYS` when unset: a year.
 pub const DEFAULT_CONSENT_REVIEW_DAYS: u32 = 365;
+
+/// How long data with no further purpose is kept (`purge`, and the server's timer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionConfig {
+    /// Days after an organization is archived before its contact persons are deleted
+    /// (`RETENTION_ARCHIVED_CONTACTS_DAYS`).
+    pub archived_contacts_days: u32,
+    /// Days after which a contact request that was never accepted is deleted
+    /// (`RETENTION_CONTACT_REQUESTS_DAYS`).
+    pub contact_requests_days: u32,
+    /// Hours between the server's own purges; 0 leaves purging to `purge` (cron)
+    /// (`PURGE_INTERVAL_HOURS`).
+    pub purge_interval_hours: u32,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            archived_contacts_days: 365,
+            contact_requests_days: 365,
+            purge_interval_hours: 0,
+        }
+    }
+}
+
+impl RetentionConfig {
+    /// The retention settings alone, for the `purge` command.
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut r = Reader {
+            lookup,
+            problems: Vec::new(),
+        };
+        let retention = r.retention();
+        r.finish(retention)
+    }
+}
 
 /// Argon2id cost. The defaults are OWASP's recommendation (19 MiB, 2 passes, 1 lane); tests use
 /// far cheaper ones.
@@ -162,6 +199,27 @@ impl Reader<'_> {
                 "CONSENT_REVIEW_DAYS",
                 DEFAULT_CONSENT_REVIEW_DAYS,
                 1..=3650,
+            ),
+        }
+    }
+
+    fn retention(&mut self) -> RetentionConfig {
+        let default = RetentionConfig::default();
+        RetentionConfig {
+            archived_contacts_days: self.whole_number(
+                "RETENTION_ARCHIVED_CONTACTS_DAYS",
+                default.archived_contacts_days,
+                1..=3650,
+            ),
+            contact_requests_days: self.whole_number(
+                "RETENTION_CONTACT_REQUESTS_DAYS",
+                default.contact_requests_days,
+                1..=3650,
+            ),
+            purge_interval_hours: self.whole_number(
+                "PURGE_INTERVAL_HOURS",
+                default.purge_interval_hours,
+                0..=720,
             ),
         }
     }
@@ -330,6 +388,7 @@ impl Config {
             jwt: r.jwt(),
             argon2: r.argon2(),
             limits: r.limits(),
+            retention: r.retention(),
         };
         r.finish(config)
     }

@@ -46,6 +46,15 @@ enum Command {
         #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=2000))]
         batch: u64,
     },
+    /// Delete what is kept past its retention period: contact persons of organizations archived
+    /// longer than RETENTION_ARCHIVED_CONTACTS_DAYS, contact requests never accepted and older
+    /// than RETENTION_CONTACT_REQUESTS_DAYS, and expired sign-in sessions. Prints what it
+    /// removed; running it again removes nothing more, so it is safe from cron.
+    Purge {
+        /// Count what would be removed, and remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -88,6 +97,7 @@ async fn main() -> ExitCode {
             seed,
             batch,
         } => seed_command(synthetic, seed, batch).await,
+        Command::Purge { dry_run } => purge_command(dry_run).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -202,6 +212,52 @@ async fn seed_command(count: u64, seed: u64, batch: u64) -> Result<(), String> {
         "Seeded {inserted} synthetic organizations into {target} in {secs:.1} s ({:.0}/s).",
         inserted as f64 / secs.max(0.001)
     );
+    Ok(())
+}
+
+async fn purge_command(dry_run: bool) -> Result<(), String> {
+    use diaspora_directory::config::RetentionConfig;
+    use diaspora_directory::db::retention::{self, Kind};
+    let db = DatabaseConfig::from_lookup(&env).map_err(|e| e.to_string())?;
+    let log = LogConfig::from_lookup(&env).map_err(|e| e.to_string())?;
+    let policy = RetentionConfig::from_lookup(&env).map_err(|e| e.to_string())?;
+    telemetry::init(&log);
+    let url = db.url.expose_secret();
+    let target = migrate::redacted(url);
+    migrate::prepare(url).await.map_err(|e| e.to_string())?;
+    let mut conn = diaspora_directory::db::connect(url)
+        .await
+        .map_err(|e| format!("{e}"))?;
+    let now = chrono::Utc::now();
+    let mut due = Vec::new();
+    for kind in Kind::ALL {
+        let n = retention::count(&mut conn, kind, &policy, now)
+            .await
+            .map_err(|e| format!("counting in {target} failed: {e}"))?;
+        due.push((kind, n));
+    }
+    if dry_run {
+        for (kind, n) in &due {
+            println!("Would remove {n} {}.", kind.describe(&policy));
+        }
+        return Ok(());
+    }
+    let total: i64 = due.iter().map(|(_, n)| n).sum();
+    let progress = indicatif::ProgressBar::new(u64::try_from(total).unwrap_or(0)).with_style(
+        indicatif::ProgressStyle::with_template("{spinner} purging [{bar:40}] {pos}/{len} rows")
+            .map_err(|e| e.to_string())?
+            .progress_chars("=> "),
+    );
+    let report = retention::purge(&mut conn, &policy, now, |_, n| {
+        progress.inc(u64::try_from(n).unwrap_or(0));
+    })
+    .await
+    .map_err(|e| format!("purging {target} failed: {e}"))?;
+    progress.finish_and_clear();
+    for (kind, n) in &report {
+        tracing::info!(database = %target, kind = ?kind, removed = n, "purged");
+        println!("Removed {n} {}.", kind.describe(&policy));
+    }
     Ok(())
 }
 

@@ -12,6 +12,7 @@ pub mod organizations;
 pub mod postings;
 pub mod privacy;
 pub mod reference;
+pub mod retention;
 pub mod schema;
 pub mod stats;
 

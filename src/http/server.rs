@@ -40,7 +40,10 @@ impl Application {
             config.database.pool_size,
         )
         .map_err(|e| StartupError::Pool(e.to_string()))?;
-        let state = AppState::new(pool, config).map_err(StartupError::Auth)?;
+        let state = AppState::new(pool.clone(), config).map_err(StartupError::Auth)?;
+        if config.retention.purge_interval_hours > 0 {
+            tokio::spawn(purge_periodically(pool, config.retention));
+        }
         let addr = config.http.listen_addr;
         let bind_err = |cause| StartupError::Bind { addr, cause };
         let listener = TcpListener::bind(addr).map_err(bind_err)?;
@@ -66,5 +69,31 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// The server's own purge (`PURGE_INTERVAL_HOURS`): what `<binary> purge` does, on a timer,
+/// logging what it removed. A failure is logged and retried at the next tick.
+async fn purge_periodically(pool: db::Pool, policy: crate::config::RetentionConfig) {
+    let period = std::time::Duration::from_secs(u64::from(policy.purge_interval_hours) * 3600);
+    let mut ticks = tokio::time::interval(period);
+    loop {
+        ticks.tick().await;
+        let result = match db::connection(&pool).await {
+            Ok(mut conn) => {
+                crate::db::retention::purge(&mut conn, &policy, chrono::Utc::now(), |_, _| {})
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        match result {
+            Ok(report) => {
+                for (kind, removed) in report {
+                    tracing::info!(kind = ?kind, removed, "scheduled purge");
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "scheduled purge failed"),
+        }
     }
 }

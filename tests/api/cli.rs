@@ -30,6 +30,7 @@ fn every_command_has_help() {
         vec!["moderator", "--help"],
         vec!["moderator", "add", "--help"],
         vec!["moderator", "remove", "--help"],
+        vec!["purge", "--help"],
     ] {
         let out = run(&args, &[]);
         assert!(out.status.success(), "{args:?}");
@@ -37,7 +38,7 @@ fn every_command_has_help() {
         assert!(text.contains("Usage:"), "{args:?}: {text}");
     }
     let top = String::from_utf8(run(&["--help"], &[]).stdout).unwrap();
-    for sub in ["serve", "migrate", "openapi", "seed", "moderator"] {
+    for sub in ["serve", "migrate", "openapi", "seed", "moderator", "purge"] {
         assert!(top.contains(sub));
     }
 }
@@ -440,4 +441,138 @@ async fn seed_writes_valid_published_organizations() {
         organizations::count_organizations(&mut conn).await.unwrap(),
         310
     );
+}
+
+/// `purge` removes exactly what is past retention, says so, and removes nothing more when run
+/// again; `--dry-run` only counts.
+#[tokio::test]
+async fn purge_removes_exactly_what_is_past_retention() {
+    use diesel::QueryableByName;
+    use diesel::sql_types::BigInt;
+    use diesel_async::RunQueryDsl;
+    let db = TestDb::migrated().await;
+    let mut conn = db.connect().await;
+    for sql in [
+        "INSERT INTO users (id, email, password_hash, display_name) VALUES \
+           ('00000000-0000-4000-8000-00000000000a', 'u@example.org', '$argon2id$x', 'U')",
+        "INSERT INTO organizations (id, slug, name, kind, status) VALUES \
+           ('00000000-0000-4000-8000-000000000001', 'old', 'Archived long ago', 'national-ngo', 'archived'), \
+           ('00000000-0000-4000-8000-000000000002', 'recent', 'Archived lately', 'national-ngo', 'archived'), \
+           ('00000000-0000-4000-8000-000000000003', 'live', 'Live', 'national-ngo', 'published'), \
+           ('00000000-0000-4000-8000-000000000004', 'other', 'Other', 'national-ngo', 'published')",
+        "UPDATE organizations SET archived_at = now() - interval '400 days' WHERE slug = 'old'",
+        "UPDATE organizations SET archived_at = now() - interval '10 days' WHERE slug = 'recent'",
+        "INSERT INTO organization_contacts (organization_id, name, consent_basis, purpose) \
+           SELECT o, 'Person', 'public-role', 'Test' FROM unnest(ARRAY[ \
+             '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000001', \
+             '00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000003']::uuid[]) o",
+        "INSERT INTO contact_requests (from_organization_id, to_organization_id, subject, message, \
+             status, decided_at, created_at) VALUES \
+           ('00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-000000000004', 'a', 'm', \
+            'declined', now(), now() - interval '400 days'), \
+           ('00000000-0000-4000-8000-000000000004', '00000000-0000-4000-8000-000000000003', 'b', 'm', \
+            'withdrawn', now(), now() - interval '500 days'), \
+           ('00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-000000000004', 'c', 'm', \
+            'accepted', now(), now() - interval '400 days'), \
+           ('00000000-0000-4000-8000-000000000004', '00000000-0000-4000-8000-000000000003', 'd', 'm', \
+            'declined', now(), now() - interval '10 days')",
+        "INSERT INTO refresh_families (user_id, expires_at) VALUES \
+           ('00000000-0000-4000-8000-00000000000a', now() - interval '1 day'), \
+           ('00000000-0000-4000-8000-00000000000a', now() + interval '1 day')",
+    ] {
+        diesel::sql_query(sql).execute(&mut conn).await.unwrap();
+    }
+    async fn counts(conn: &mut diesel_async::AsyncPgConnection) -> (i64, i64, i64) {
+        let c: Counts = diesel::sql_query(
+            "SELECT (SELECT count(*) FROM organization_contacts) AS contacts, \
+                    (SELECT count(*) FROM contact_requests) AS requests, \
+                    (SELECT count(*) FROM refresh_families) AS sessions",
+        )
+        .get_result(conn)
+        .await
+        .unwrap();
+        (c.contacts, c.requests, c.sessions)
+    }
+    #[derive(QueryableByName)]
+    struct Counts {
+        #[diesel(sql_type = BigInt)]
+        contacts: i64,
+        #[diesel(sql_type = BigInt)]
+        requests: i64,
+        #[diesel(sql_type = BigInt)]
+        sessions: i64,
+    }
+    let purge = |args: &'static [&'static str]| {
+        let url = db.url.clone();
+        tokio::task::spawn_blocking(move || run(args, &[("DATABASE_URL", &url)]))
+    };
+    let out = purge(&["purge", "--dry-run"]).await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    for line in [
+        "Would remove 2 contact persons of organizations archived more than 365 days ago.",
+        "Would remove 2 contact requests never accepted, sent more than 365 days ago.",
+        "Would remove 1 expired sign-in sessions.",
+    ] {
+        assert!(text.contains(line), "{line} missing from:\n{text}");
+    }
+    assert_eq!(
+        counts(&mut conn).await,
+        (4, 4, 2),
+        "a dry run removes nothing"
+    );
+
+    let out = purge(&["purge"]).await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Removed 2 contact persons"), "{text}");
+    assert!(text.contains("Removed 2 contact requests"), "{text}");
+    assert!(
+        text.contains("Removed 1 expired sign-in sessions"),
+        "{text}"
+    );
+    assert_eq!(counts(&mut conn).await, (2, 2, 1));
+    #[derive(QueryableByName)]
+    struct Left {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        what: String,
+    }
+    let left: Vec<String> = diesel::sql_query(
+        "SELECT o.slug AS what FROM organization_contacts c JOIN organizations o ON o.id = c.organization_id \
+         UNION ALL SELECT subject FROM contact_requests ORDER BY 1",
+    )
+    .load::<Left>(&mut conn)
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|l| l.what)
+    .collect();
+    assert_eq!(left, ["c", "d", "live", "recent"]);
+
+    let out = purge(&["purge"]).await.unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.matches("Removed 0 ").count(), 3, "idempotent: {text}");
+    // A bad period is refused before anything is touched.
+    let url = db.url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        run(
+            &["purge"],
+            &[
+                ("DATABASE_URL", &url),
+                ("RETENTION_CONTACT_REQUESTS_DAYS", "0"),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("RETENTION_CONTACT_REQUESTS_DAYS"));
 }

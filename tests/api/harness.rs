@@ -303,6 +303,7 @@ pub fn test_config(database_url: &str) -> Config {
             contact_requests_per_day: TEST_CONTACT_REQUESTS_PER_DAY,
             consent_review_days: diaspora_directory::config::DEFAULT_CONSENT_REVIEW_DAYS,
         },
+        retention: diaspora_directory::config::RetentionConfig::default(),
     }
 }
 
