@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod changes;
 pub mod crises;
 pub mod discovery;
+pub mod duplicates;
 pub mod engagements;
 pub mod introductions;
 pub mod migrate;

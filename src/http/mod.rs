@@ -12,6 +12,7 @@ pub mod codes;
 pub mod contacts;
 pub mod crises;
 pub mod discovery;
+pub mod duplicates;
 pub mod engagements;
 pub mod exports;
 pub mod extract;
@@ -122,7 +123,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(postings::routes)
             .configure(changes::routes)
             .configure(stats::routes)
-            .configure(exports::routes),
+            .configure(exports::routes)
+            .configure(duplicates::routes),
     )
     .service(health::healthz)
     .service(health::readyz)

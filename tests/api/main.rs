@@ -11,6 +11,7 @@ mod cli;
 mod contacts;
 mod crises;
 mod discovery;
+mod duplicates;
 mod engagements;
 mod errors;
 mod exports;
