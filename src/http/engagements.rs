@@ -682,65 +682,26 @@ pub async fn get_three_w(
     }
     let crisis_id = crisis.id;
     drop(conn);
-    // The header, then chunks of rows read by keyset, each with a connection taken from the
-    // pool for that chunk only (a slow reader holds no connection while it reads): memory
-    // stays one chunk whatever the matrix's size.
-    struct State {
-        pool: Pool,
-        after: Option<ThreeWKey>,
-        started: bool,
-        done: bool,
-    }
-    let state = State {
-        pool: pool.get_ref().clone(),
-        after: None,
-        started: false,
-        done: false,
-    };
-    let body = futures_util::stream::unfold(state, move |mut s| async move {
-        if s.done {
-            return None;
-        }
-        if !s.started {
-            s.started = true;
-            let bytes = web::Bytes::from(export::header(&THREE_W_COLUMNS, format));
-            return Some((Ok::<_, actix_web::Error>(bytes), s));
-        }
-        let chunk = match db::connection(&s.pool).await {
-            Ok(mut conn) => queries::three_w(&mut conn, crisis_id, s.after.as_ref(), EXPORT_CHUNK)
-                .await
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
-        };
-        match chunk {
-            Ok(rows) if rows.is_empty() => None,
-            Ok(rows) => {
-                s.done = i64::try_from(rows.len()).unwrap_or(0) < EXPORT_CHUNK;
-                s.after = rows.last().map(ThreeWKey::of);
-                let lines: Vec<Vec<String>> = rows.iter().map(cells).collect();
-                Some((Ok(web::Bytes::from(export::rows(&lines))), s))
-            }
-            Err(e) => {
-                // The status line is sent: failing the body makes the server drop the
-                // connection without the final chunk, so the client sees a broken download
-                // rather than a short file that looks whole.
-                tracing::error!(crisis = %crisis_id, error = %e, "3W export failed mid-stream");
-                s.done = true;
-                Some((
-                    Err(actix_web::error::ErrorInternalServerError("export failed")),
-                    s,
-                ))
-            }
-        }
-    });
     let file = format.file_name(&format!("3w-{}", crisis.slug));
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, format.media_type()))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{file}\""),
-        ))
-        .streaming(body))
+    Ok(super::download::attachment(
+        pool.get_ref().clone(),
+        format.media_type(),
+        &file,
+        export::header(&THREE_W_COLUMNS, format),
+        format!("3W export of crisis {crisis_id}"),
+        (),
+        move |mut conn, after: Option<ThreeWKey>| async move {
+            let rows = queries::three_w(&mut conn, crisis_id, after.as_ref(), EXPORT_CHUNK)
+                .await
+                .map_err(|e| e.to_string())?;
+            let lines: Vec<Vec<String>> = rows.iter().map(cells).collect();
+            Ok(super::download::Chunk {
+                bytes: export::rows(&lines),
+                after: rows.last().map(ThreeWKey::of),
+                last: i64::try_from(rows.len()).unwrap_or(0) < EXPORT_CHUNK,
+            })
+        },
+    ))
 }
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -2,7 +2,6 @@
 //! streamed from the database in constant memory as CSV, HXL or NDJSON. Organization-level
 //! data only: contact persons are not read at all.
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -15,7 +14,7 @@ use super::organizations::OrganizationView;
 use super::problem::Problem;
 use crate::db::discovery as queries;
 use crate::db::{self, Pool};
-use crate::domain::discovery::{After, OrganizationFilter, Sort};
+use crate::domain::discovery::{After, Sort};
 use crate::domain::organization::Organization;
 use crate::error::ApiError;
 use crate::export::{self, Column, Format};
@@ -229,6 +228,7 @@ const CHUNK: i64 = 500;
 /// each chunk re-ranks every match, so an unbounded number would starve the API.
 pub const CONCURRENT_EXPORTS: usize = 2;
 
+#[derive(Clone, Copy)]
 enum Output {
     Table(Format),
     Ndjson,
@@ -322,81 +322,36 @@ pub async fn export_organizations(
         .map_err(db::query_failed("counting organizations"))?;
     drop(conn);
     tracing::info!(organizations = total, format = ?format, "export started");
-    struct State {
-        /// Held until the stream ends (or the client goes away and it is dropped).
-        _permit: tokio::sync::OwnedSemaphorePermit,
-        pool: Pool,
-        filter: OrganizationFilter,
-        total: i64,
-        output: Output,
-        after: Option<After>,
-        started: bool,
-        done: bool,
-    }
     let file = output.file_name();
-    let media_type = output.media_type();
-    let state = State {
-        _permit: permit,
-        pool: pool.get_ref().clone(),
-        filter,
-        total,
-        output,
-        after: None,
-        started: false,
-        done: false,
+    let head = match output {
+        Output::Table(format) => export::header(&ORGANIZATION_COLUMNS, format),
+        Output::Ndjson => Vec::new(),
     };
-    // The header, then chunks read by keyset, each with a connection taken from the pool for
-    // that chunk only (a slow reader holds no connection while it reads).
-    let body = futures_util::stream::unfold(state, |mut s| async move {
-        if s.done {
-            return None;
-        }
-        if !s.started {
-            s.started = true;
-            if let Output::Table(format) = s.output {
-                let bytes = web::Bytes::from(export::header(&ORGANIZATION_COLUMNS, format));
-                return Some((Ok::<_, actix_web::Error>(bytes), s));
+    Ok(super::download::attachment(
+        pool.get_ref().clone(),
+        output.media_type(),
+        &file,
+        head,
+        "organization export".to_owned(),
+        permit,
+        move |mut conn, after: Option<After>| {
+            let filter = filter.clone();
+            async move {
+                let rows =
+                    queries::page(&mut conn, &filter, Sort::Name, after.as_ref(), CHUNK, total)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                let last = i64::try_from(rows.len()).unwrap_or(0) <= CHUNK;
+                let after = rows.last().map(|(_, key)| key.clone());
+                let orgs = rows.into_iter().map(|(org, _)| org).collect();
+                Ok(super::download::Chunk {
+                    bytes: output.chunk(orgs, Utc::now())?,
+                    after,
+                    last,
+                })
             }
-        }
-        let chunk = match db::connection(&s.pool).await {
-            Ok(mut conn) => queries::page(
-                &mut conn,
-                &s.filter,
-                Sort::Name,
-                s.after.as_ref(),
-                CHUNK,
-                s.total,
-            )
-            .await
-            .map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
-        };
-        let bytes = chunk.and_then(|rows| {
-            s.done = i64::try_from(rows.len()).unwrap_or(0) <= CHUNK;
-            s.after = rows.last().map(|(_, key)| key.clone());
-            let orgs = rows.into_iter().map(|(org, _)| org).collect();
-            s.output.chunk(orgs, Utc::now())
-        });
-        match bytes {
-            Ok(bytes) if bytes.is_empty() => None,
-            Ok(bytes) => Some((Ok(web::Bytes::from(bytes)), s)),
-            Err(e) => {
-                tracing::error!(error = %e, "organization export failed mid-stream");
-                s.done = true;
-                Some((
-                    Err(actix_web::error::ErrorInternalServerError("export failed")),
-                    s,
-                ))
-            }
-        }
-    });
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, media_type))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{file}\""),
-        ))
-        .streaming(body))
+        },
+    ))
 }
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

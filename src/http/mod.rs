@@ -12,6 +12,7 @@ pub mod codes;
 pub mod contacts;
 pub mod crises;
 pub mod discovery;
+pub mod download;
 pub mod duplicates;
 pub mod engagements;
 pub mod exports;
