@@ -45,7 +45,8 @@ impl<'a> Sql<'a> {
 }
 
 /// Whether the organization's verification holds now (SQL).
-const VERIFIED: &str = "(o.verification_status = 'verified' AND o.verified_until > now())";
+pub(super) const VERIFIED: &str =
+    "(o.verification_status = 'verified' AND o.verified_until > now())";
 
 /// The filter as SQL conditions on `organizations o`, its values bound to a new query (which
 /// holds no text yet). The search terms are bound first, so that the relevance expression can

@@ -8,6 +8,7 @@ use diesel::sql_types::{Array, BigInt, Bool, Date, Nullable, Text, Uuid as SqlUu
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::discovery::VERIFIED;
 use super::schema::{organizations, postings};
 use crate::domain::posting::{Posting, PostingFilter, PostingInput, Side, Status};
 
@@ -353,9 +354,6 @@ pub struct MatchOn<'a> {
     pub languages: &'a [String],
     pub today: NaiveDate,
 }
-
-/// Whether the organization `o`'s verification holds now (SQL).
-const VERIFIED: &str = "(o.verification_status = 'verified' AND o.verified_until > now())";
 
 #[derive(QueryableByName)]
 struct CounterpartRow {
