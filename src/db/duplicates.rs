@@ -46,7 +46,8 @@ fn domain(column: &str) -> String {
     )
 }
 
-/// Other organizations (any status) that look like `id`, strongest first, at most `limit`.
+/// Other organizations (any status, except those already merged) that look like `id`, strongest
+/// first, at most `limit`.
 pub async fn duplicates(
     conn: &mut AsyncPgConnection,
     id: Uuid,
@@ -64,7 +65,7 @@ pub async fn duplicates(
                   similarity(o.name_search, me.name_search)::float8 AS name_similarity, \
                   coalesce(lower(o.acronym) = lower(me.acronym), false) AS same_acronym, \
                   coalesce(o.residence_country = me.residence_country, false) AS same_residence \
-             FROM organizations o, me WHERE o.id <> me.id) \
+             FROM organizations o, me WHERE o.id <> me.id AND o.merged_into IS NULL) \
          SELECT * FROM scored \
           WHERE same_identifier IS NOT NULL OR same_domain IS NOT NULL OR same_acronym \
              OR name_similarity >= $2 \

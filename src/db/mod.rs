@@ -8,6 +8,7 @@ pub mod discovery;
 pub mod duplicates;
 pub mod engagements;
 pub mod introductions;
+pub mod merges;
 pub mod migrate;
 pub mod organizations;
 pub mod postings;

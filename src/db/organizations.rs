@@ -116,7 +116,7 @@ impl TryFrom<OrganizationRow> for Organization {
 /// The profile's columns, for INSERT and UPDATE alike (`None` clears a column).
 #[derive(Insertable, AsChangeset)]
 #[diesel(table_name = organizations, treat_none_as_null = true)]
-struct ProfileColumns<'a> {
+pub(super) struct ProfileColumns<'a> {
     name: &'a str,
     acronym: Option<&'a str>,
     kind: &'a str,
@@ -145,7 +145,7 @@ fn small_int(n: Option<i64>) -> Option<i32> {
 }
 
 impl<'a> ProfileColumns<'a> {
-    fn of(p: &'a Profile) -> Self {
+    pub(super) fn of(p: &'a Profile) -> Self {
         ProfileColumns {
             name: &p.name,
             acronym: p.acronym.as_deref(),
@@ -195,7 +195,7 @@ pub async fn access(
     }))
 }
 
-async fn record(conn: &mut AsyncPgConnection, entry: &AuditEntry) -> QueryResult<()> {
+pub(super) async fn record(conn: &mut AsyncPgConnection, entry: &AuditEntry) -> QueryResult<()> {
     diesel::insert_into(audit_log::table)
         .values((
             audit_log::actor_id.eq(entry.actor_id),
@@ -274,7 +274,7 @@ pub async fn create_organization(
     ))
 }
 
-/// An organization by id or by slug, whatever its status.
+/// An organization by id or by slug, whatever its status, unless it was merged into another.
 pub async fn find_organization(
     conn: &mut AsyncPgConnection,
     id: Option<Uuid>,
@@ -287,6 +287,8 @@ pub async fn find_organization(
         Some(id) => query.filter(organizations::id.eq(id)),
         None => query.filter(organizations::slug.eq(slug)),
     };
+    // A merged organization answers as its survivor (a 308, see `http::merges`), never itself.
+    let query = query.filter(organizations::merged_into.is_null());
     query
         .first(conn)
         .await

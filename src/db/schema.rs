@@ -140,6 +140,7 @@ diesel::table! {
         created_by -> Nullable<Uuid>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        merged_into -> Nullable<Uuid>,
     }
 }
 

@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod engagement;
 pub mod introduction;
 pub mod matching;
+pub mod merge;
 pub mod organization;
 pub mod posting;
 pub mod reference;

@@ -20,6 +20,7 @@ pub mod extract;
 pub mod health;
 pub mod introductions;
 pub mod members;
+pub mod merges;
 pub mod metrics;
 pub mod middleware;
 pub mod organizations;
@@ -125,7 +126,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(changes::routes)
             .configure(stats::routes)
             .configure(exports::routes)
-            .configure(duplicates::routes),
+            .configure(duplicates::routes)
+            .configure(merges::routes),
     )
     .service(health::healthz)
     .service(health::readyz)
@@ -141,11 +143,15 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
         .configure(routes)
         .split_for_parts();
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    for item in api.paths.paths.values_mut() {
+    for (path, item) in api.paths.paths.iter_mut() {
         if let Some(get) = item.get.as_mut() {
             document_conditional_get(get);
         }
+        let merged_redirect = merges::organization_key(path).is_some();
         for op in operations_mut(item) {
+            if merged_redirect {
+                document_merged_redirect(op);
+            }
             // Any route may fail with a problem; the specific statuses are listed per route.
             op.responses
                 .responses
@@ -166,6 +172,28 @@ fn document_json(api: &utoipa::openapi::OpenApi) -> String {
     let mut json = serde_json::to_string_pretty(api).unwrap_or_default();
     json.push('\n');
     json
+}
+
+/// What `merges::redirect_merged` does, in the document: a merged organization's id or slug
+/// answers 308 to the same route under its survivor.
+fn document_merged_redirect(op: &mut Operation) {
+    use utoipa::openapi::header::Header;
+    use utoipa::openapi::{Object, Type};
+    let mut location = Header::new(Object::with_type(Type::String));
+    location.description = Some(
+        "The same route (and query) under the survivor: its id, or its slug for a slug".into(),
+    );
+    op.responses.responses.insert(
+        "308".to_owned(),
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(
+                    "The organization was merged into another: repeat the request (same method and body) at `Location`",
+                )
+                .header("Location", location)
+                .build(),
+        ),
+    );
 }
 
 /// What `middleware::conditional_get` does, in the document: an `ETag` on every 200, and 304
@@ -468,6 +496,7 @@ pub fn app(
                 .finish()
         })))
         .default_service(web::to(fallback))
+        .wrap(from_fn(merges::redirect_merged))
         // Last wrapped runs first: compression outermost, so the request context sees (and logs)
         // the final status and can still rewrite error bodies before they are compressed.
         .wrap(cors)

@@ -762,7 +762,7 @@ pub async fn create_organization(
 }
 
 /// Could `key` be a slug at all? (Anything else is not looked up.)
-fn is_slug_shaped(key: &str) -> bool {
+pub fn is_slug_shaped(key: &str) -> bool {
     !key.is_empty()
         && key.len() <= 80
         && key.split('-').all(|w| {

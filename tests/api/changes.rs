@@ -254,6 +254,51 @@ async fn a_mirror_built_from_the_feed_equals_the_directory() {
     }
     mirror.catch_up(&app, 3).await;
 
+    // A merge: Delta's engagement and offer move to Alpha (same ids, new organization), Delta
+    // leaves the public view, and Alpha's profile absorbs Delta's name.
+    let d = app.create_organization(&owner, published("Delta")).await;
+    created(
+        app.post_as(
+            &format!("{crisis_path}/engagements"),
+            &owner,
+            &json!({"organization_id": d["id"], "sectors": ["health"], "country": "HTI",
+                    "status": "planned"}),
+        )
+        .await,
+    )
+    .await;
+    created(
+        app.post_as(
+            "/v1/offers",
+            &owner,
+            &json!({"organization_id": d["id"], "country": "HTI", "sectors": ["health"],
+                    "title": "Nurses", "description": "Night shifts."}),
+        )
+        .await,
+    )
+    .await;
+    mirror.catch_up(&app, 3).await;
+    let res = app
+        .post_as(
+            &format!(
+                "/v1/admin/organizations/{}/merge",
+                d["id"].as_str().unwrap()
+            ),
+            &moderator,
+            &json!({"into": a["id"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    mirror.catch_up(&app, 3).await;
+    let alpha = (
+        "organization".to_owned(),
+        a["id"].as_str().unwrap().to_owned(),
+    );
+    assert_eq!(
+        mirror.entities[&alpha]["alternate_names"][0]["name"], "Delta",
+        "the survivor's update reached the mirror"
+    );
+
     let expected = directory(&app).await;
     assert_eq!(
         mirror.entities.keys().collect::<Vec<_>>(),
@@ -269,7 +314,9 @@ async fn a_mirror_built_from_the_feed_equals_the_directory() {
         [
             "crisis",
             "engagement",
+            "engagement",
             "need",
+            "offer",
             "offer",
             "organization",
             "organization"

@@ -17,6 +17,7 @@ mod errors;
 mod exports;
 mod introductions;
 mod members;
+mod merges;
 mod metrics;
 mod migrations;
 mod openapi;

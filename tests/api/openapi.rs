@@ -142,6 +142,7 @@ async fn every_documented_route_is_served() {
         "/v1/export/organizations",
         "/v1/me/export",
         "/v1/admin/organizations/{id}/duplicates",
+        "/v1/admin/organizations/{id}/merge",
         "/v1/organizations/{id}/contacts/{contact_id}/consent-review",
     ] {
         assert!(paths.contains_key(expected), "{expected} is not documented");
