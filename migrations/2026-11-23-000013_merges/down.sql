@@ -1,3 +1,10 @@
+DROP TRIGGER contact_requests_not_merged ON contact_requests;
+DROP TRIGGER postings_not_merged ON postings;
+DROP TRIGGER engagements_not_merged ON engagements;
+DROP TRIGGER verification_requests_not_merged ON verification_requests;
+DROP TRIGGER organization_contacts_not_merged ON organization_contacts;
+DROP TRIGGER organization_members_not_merged ON organization_members;
+DROP FUNCTION dd_refuse_merged_organization();
 DROP INDEX organizations_merged_into_idx;
 ALTER TABLE organizations DROP CONSTRAINT organizations_merged_is_archived;
 ALTER TABLE organizations DROP COLUMN merged_into;

@@ -9,3 +9,58 @@ ALTER TABLE organizations
 
 -- A later merge of the survivor re-points the ones merged into it (one hop, never a chain).
 CREATE INDEX organizations_merged_into_idx ON organizations (merged_into) WHERE merged_into IS NOT NULL;
+
+-- Nothing new may point at a merged organization. A write that checked the organization before
+-- a merge committed, and writes after, fails here (check_violation on the pseudo-constraint
+-- `organization_not_merged`, which the API answers with 409) instead of stranding a row on an
+-- organization nobody can reach. TG_ARGV names the organization columns to check.
+--
+-- `lock` ('share'): wait for a merge in progress (it holds the row FOR NO KEY UPDATE) and read
+-- what it committed; used where the row's own organization is the only one involved. Without
+-- it (contact requests, which involve two organizations and already serialise on the sender
+-- without blocking each other's key checks) a plain read: a request written in the very
+-- moment of a merge can still land on the merged organization.
+CREATE FUNCTION dd_refuse_merged_organization() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+DECLARE
+    lock   text := TG_ARGV[0];
+    col    text;
+    target uuid;
+    merged uuid;
+BEGIN
+    FOREACH col IN ARRAY TG_ARGV[1:] LOOP
+        target := (to_jsonb(NEW) ->> col)::uuid;
+        IF TG_OP = 'UPDATE' AND target IS NOT DISTINCT FROM (to_jsonb(OLD) ->> col)::uuid THEN
+            CONTINUE;
+        END IF;
+        IF lock = 'share' THEN
+            SELECT o.merged_into INTO merged FROM organizations o WHERE o.id = target FOR SHARE;
+        ELSE
+            SELECT o.merged_into INTO merged FROM organizations o WHERE o.id = target;
+        END IF;
+        IF merged IS NOT NULL THEN
+            RAISE EXCEPTION 'organization % was merged into %', target, merged
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'organization_not_merged';
+        END IF;
+    END LOOP;
+    RETURN NEW;
+END $$;
+
+CREATE TRIGGER organization_members_not_merged
+    BEFORE INSERT OR UPDATE OF organization_id ON organization_members
+    FOR EACH ROW EXECUTE FUNCTION dd_refuse_merged_organization('share', 'organization_id');
+CREATE TRIGGER organization_contacts_not_merged
+    BEFORE INSERT OR UPDATE OF organization_id ON organization_contacts
+    FOR EACH ROW EXECUTE FUNCTION dd_refuse_merged_organization('share', 'organization_id');
+CREATE TRIGGER verification_requests_not_merged
+    BEFORE INSERT OR UPDATE OF organization_id ON verification_requests
+    FOR EACH ROW EXECUTE FUNCTION dd_refuse_merged_organization('share', 'organization_id');
+CREATE TRIGGER engagements_not_merged
+    BEFORE INSERT OR UPDATE OF organization_id ON engagements
+    FOR EACH ROW EXECUTE FUNCTION dd_refuse_merged_organization('share', 'organization_id');
+CREATE TRIGGER postings_not_merged
+    BEFORE INSERT OR UPDATE OF organization_id ON postings
+    FOR EACH ROW EXECUTE FUNCTION dd_refuse_merged_organization('share', 'organization_id');
+CREATE TRIGGER contact_requests_not_merged
+    BEFORE INSERT OR UPDATE OF from_organization_id, to_organization_id ON contact_requests
+    FOR EACH ROW EXECUTE FUNCTION dd_refuse_merged_organization('read', 'from_organization_id', 'to_organization_id');

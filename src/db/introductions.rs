@@ -143,6 +143,7 @@ pub async fn create_request(
             // A), which would deadlock.
             let sender: Option<Uuid> = organizations::table
                 .filter(organizations::id.eq(new.from_organization_id))
+                .filter(organizations::merged_into.is_null())
                 .select(organizations::id)
                 .for_no_key_update()
                 .first(conn)

@@ -34,6 +34,9 @@ pub struct Merged {
     /// Contact requests that stay with the merged organization: those between the two, and
     /// pending ones whose other side already has a pending request with the survivor.
     pub contact_requests_left: i64,
+    /// Of those, the pending ones, now closed: withdrawn when the merged organization had sent
+    /// them, declined when it had received them; the other side is notified.
+    pub contact_requests_closed: i64,
 }
 
 #[derive(Debug)]
@@ -106,13 +109,29 @@ pub async fn merge<E: Send>(
     audit: AuditEntry,
 ) -> QueryResult<MergeOutcome<E>> {
     conn.transaction(async |conn| {
-        // Both rows locked, in id order (a concurrent merge the other way waits, then sees
-        // this one's result); member, contact and child writes check these rows too.
+        // Locks, in an order no other writer reverses: first the duplicate's engagements,
+        // postings and contact requests (whose writers lock the row, then read their
+        // organization), then both organizations in id order (a merge the other way waits,
+        // then sees this one's result). FOR NO KEY UPDATE leaves key checks alone, so requests
+        // between organizations (which lock the sender the same way) do not deadlock with it;
+        // new members, contacts, engagements and postings wait for it (their triggers read the
+        // organization FOR SHARE), then find it merged and fail rather than land on it.
+        for sql in [
+            "SELECT 1 AS n FROM engagements WHERE organization_id = $1 ORDER BY id FOR UPDATE",
+            "SELECT 1 AS n FROM postings WHERE organization_id = $1 ORDER BY id FOR UPDATE",
+            "SELECT 1 AS n FROM contact_requests \
+              WHERE from_organization_id = $1 OR to_organization_id = $1 ORDER BY id FOR UPDATE",
+        ] {
+            diesel::sql_query(sql)
+                .bind::<SqlUuid, _>(from)
+                .execute(conn)
+                .await?;
+        }
         let rows: Vec<(OrganizationRow, Option<Uuid>)> = organizations::table
             .filter(organizations::id.eq_any([from, into]))
             .select((OrganizationRow::as_select(), organizations::merged_into))
             .order(organizations::id)
-            .for_update()
+            .for_no_key_update()
             .load(conn)
             .await?;
         let mut merged = None;
@@ -185,14 +204,7 @@ pub async fn merge<E: Send>(
                 .get_result(conn)
                 .await?;
         let moved = move_everything(conn, from, into).await?;
-        let contact_requests_left = diesel::sql_query(
-            "SELECT count(*) AS n FROM contact_requests \
-              WHERE from_organization_id = $1 OR to_organization_id = $1",
-        )
-        .bind::<SqlUuid, _>(from)
-        .get_result::<Count>(conn)
-        .await?
-        .n;
+        let left = close_what_stays(conn, from, into, audit.actor_id).await?;
 
         // Archived for good, pointing at the survivor; those merged into it earlier now point
         // at the survivor too, so a redirect is always one hop.
@@ -222,7 +234,8 @@ pub async fn merge<E: Send>(
                 "offers": moved.offers,
                 "contact_requests": moved.contact_requests,
             },
-            "contact_requests_left": contact_requests_left,
+            "contact_requests_left": left.requests,
+            "contact_requests_closed": left.closed,
         });
         record(
             conn,
@@ -255,7 +268,8 @@ pub async fn merge<E: Send>(
             merged_slug: merged.slug,
             survivor: survivor_row.try_into()?,
             moved,
-            contact_requests_left,
+            contact_requests_left: left.requests,
+            contact_requests_closed: left.closed,
         })))
     })
     .await
@@ -355,13 +369,79 @@ async fn move_everything(
     Ok(moved)
 }
 
-/// The survivor's id and slug, when `id` (or, without one, `slug`) names an organization that
-/// was merged into another.
+/// What stays with the merged organization, once closed.
+struct Left {
+    requests: i64,
+    closed: i64,
+}
+
+/// Closes what stays with the merged organization and would otherwise wait for ever: its
+/// pending contact requests (withdrawn if it sent them, declined if it received them, the other
+/// side notified) and its open verification request (rejected, the note naming the survivor).
+async fn close_what_stays(
+    conn: &mut AsyncPgConnection,
+    from: Uuid,
+    into: Uuid,
+    actor: Uuid,
+) -> Result<Left, Error> {
+    let closed = diesel::sql_query(
+        "WITH closed AS ( \
+            UPDATE contact_requests \
+               SET status = CASE WHEN from_organization_id = $1 THEN 'withdrawn' ELSE 'declined' END, \
+                   decided_at = now(), decided_by = $2 \
+             WHERE (from_organization_id = $1 OR to_organization_id = $1) AND status = 'pending' \
+            RETURNING id, status, from_organization_id, to_organization_id), \
+          notices AS ( \
+            INSERT INTO notifications (organization_id, kind, contact_request_id) \
+            SELECT CASE WHEN from_organization_id = $1 THEN to_organization_id \
+                        ELSE from_organization_id END, \
+                   'contact_request.' || status, id FROM closed \
+            RETURNING 1) \
+         SELECT count(*) AS n FROM closed",
+    )
+    .bind::<SqlUuid, _>(from)
+    .bind::<SqlUuid, _>(actor)
+    .get_result::<Count>(conn)
+    .await?
+    .n;
+    diesel::sql_query(
+        "UPDATE verification_requests \
+            SET decision = 'reject', decided_at = now(), decided_by = $3, \
+                decision_note = 'Merged into organization ' || $2::text \
+          WHERE organization_id = $1 AND decision IS NULL",
+    )
+    .bind::<SqlUuid, _>(from)
+    .bind::<SqlUuid, _>(into)
+    .bind::<SqlUuid, _>(actor)
+    .execute(conn)
+    .await?;
+    let requests = diesel::sql_query(
+        "SELECT count(*) AS n FROM contact_requests \
+          WHERE from_organization_id = $1 OR to_organization_id = $1",
+    )
+    .bind::<SqlUuid, _>(from)
+    .get_result::<Count>(conn)
+    .await?
+    .n;
+    Ok(Left { requests, closed })
+}
+
+/// Where a merged organization went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Survivor {
+    pub id: Uuid,
+    pub slug: String,
+    /// Whether it is public (else the redirect would reveal it).
+    pub published: bool,
+}
+
+/// The survivor, when `id` (or, without one, `slug`) names an organization that was merged into
+/// another.
 pub async fn survivor_of(
     conn: &mut AsyncPgConnection,
     id: Option<Uuid>,
     slug: &str,
-) -> QueryResult<Option<(Uuid, String)>> {
+) -> QueryResult<Option<Survivor>> {
     let merged = organizations::table
         .select(organizations::merged_into)
         .filter(organizations::merged_into.is_not_null())
@@ -373,10 +453,19 @@ pub async fn survivor_of(
     let Some(Some(survivor)) = merged.first::<Option<Uuid>>(conn).await.optional()? else {
         return Ok(None);
     };
-    organizations::table
+    let found: Option<(Uuid, String, String)> = organizations::table
         .filter(organizations::id.eq(survivor))
-        .select((organizations::id, organizations::slug))
+        .select((
+            organizations::id,
+            organizations::slug,
+            organizations::status,
+        ))
         .first(conn)
         .await
-        .optional()
+        .optional()?;
+    Ok(found.map(|(id, slug, status)| Survivor {
+        id,
+        slug,
+        published: status == Status::Published.as_str(),
+    }))
 }

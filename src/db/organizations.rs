@@ -470,6 +470,8 @@ pub enum MemberChange {
 async fn lock_organization(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
     organizations::table
         .filter(organizations::id.eq(id))
+        // Re-checked after waiting for a merge in progress: a merged one is gone.
+        .filter(organizations::merged_into.is_null())
         .select(organizations::id)
         .for_update()
         .first::<Uuid>(conn)

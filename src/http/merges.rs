@@ -1,12 +1,13 @@
 //! `POST /v1/admin/organizations/{id}/merge`: a moderator merges a duplicate into the
-//! organization that survives; and the permanent redirect (308) that the merged organization's
-//! id and slug answer with from then on, on every route under them.
+//! organization that survives; and what the merged organization's id and slug answer from then
+//! on, on every route under them: a permanent redirect (308) to the survivor for reads, a 409
+//! naming it for writes.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{StatusCode, header};
+use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, post, web};
+use actix_web::{HttpResponse, ResponseError, post, web};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -63,6 +64,9 @@ pub struct MergeView {
     /// Contact requests that stay with the merged organization: those between the two, and
     /// pending ones whose other side already has a pending request with the survivor.
     pub contact_requests_left: i64,
+    /// Of those, the pending ones, now closed: withdrawn where the merged organization had sent
+    /// them, declined where it had received them; the other side is notified.
+    pub contact_requests_closed: i64,
 }
 
 fn survivor_error(detail: String, message: &str) -> ApiError {
@@ -74,10 +78,14 @@ fn survivor_error(detail: String, message: &str) -> ApiError {
 /// Merges this organization into `into`, in one transaction: the survivor's profile absorbs
 /// this one's (names become alternate names, capabilities are joined by sector, countries,
 /// languages and identifiers are joined, its own single values win); members, contact persons,
-/// engagements, needs, offers and contact requests move to it. This organization is archived
-/// for good, and its id and slug answer every request with `308 Permanent Redirect` to the
-/// survivor. Recorded in the audit log of both; the change feed shows this one deleted and the
-/// survivor updated. A moderator who is a member of either leaves it to another moderator.
+/// engagements, needs, offers and contact requests with other organizations (their messages,
+/// notifications and release records too) move to it. A partner of this organization (an
+/// accepted introduction) thereby becomes a partner of the survivor. Pending requests that
+/// cannot move are closed, the other side notified, and an open verification request is
+/// rejected. This organization is archived for good; under its id and slug, reads answer
+/// `308 Permanent Redirect` to the survivor (when it is published) and writes a 409 naming it.
+/// Recorded in the audit log of both; the change feed shows this one deleted and the survivor
+/// updated. A moderator who is a member of either leaves it to another moderator.
 #[utoipa::path(
     tag = "moderation",
     operation_id = "merge_organizations",
@@ -220,6 +228,7 @@ pub async fn merge_organizations(
             contact_requests: moved.contact_requests,
         },
         contact_requests_left: merged.contact_requests_left,
+        contact_requests_closed: merged.contact_requests_closed,
         into: OrganizationView::of(merged.survivor, Utc::now()),
     };
     Ok(HttpResponse::Ok()
@@ -246,21 +255,28 @@ pub fn organization_key(path: &str) -> Option<(&str, &str, &str)> {
     (!key.is_empty() && rest != "/merge").then_some((prefix, key, rest))
 }
 
-/// Where a request to a merged organization belongs instead (with its query string), or `None`.
-async fn redirect_target(pool: &Pool, path: &str, query: &str) -> Option<String> {
+/// What a request that found no organization gets when its key names a merged one.
+enum Answer {
+    /// GET and HEAD: `308` to the same route under the (published) survivor, query kept.
+    Redirect(String),
+    /// Other methods: a 409 naming the survivor. Clients repeat a 308 with the same method and
+    /// body, and a DELETE or PATCH meant for the duplicate must not reach the survivor unseen.
+    Refuse(ApiError),
+}
+
+async fn answer_for(pool: &Pool, method: &Method, path: &str, query: &str) -> Option<Answer> {
     let (prefix, key, rest) = organization_key(path)?;
     let id = Uuid::parse_str(key).ok();
     if id.is_none() && !is_slug_shaped(key) {
         return None;
     }
-    let mut conn = match db::connection(pool).await {
-        Ok(conn) => conn,
-        Err(e) => {
-            tracing::warn!(error = %e, "could not look up a merged organization; answering 404");
-            return None;
-        }
+    let looked_up = match db::connection(pool).await {
+        Ok(mut conn) => queries::survivor_of(&mut conn, id, key)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
     };
-    let (survivor_id, survivor_slug) = match queries::survivor_of(&mut conn, id, key).await {
+    let survivor = match looked_up {
         Ok(found) => found?,
         Err(e) => {
             tracing::warn!(error = %e, "could not look up a merged organization; answering 404");
@@ -268,22 +284,37 @@ async fn redirect_target(pool: &Pool, path: &str, query: &str) -> Option<String>
         }
     };
     let new_key = if id.is_some() {
-        survivor_id.to_string()
+        survivor.id.to_string()
     } else {
-        survivor_slug
+        survivor.slug.clone()
     };
-    let query = if query.is_empty() {
-        String::new()
+    if matches!(*method, Method::GET | Method::HEAD) {
+        // An unpublished survivor stays unseen: its slug would tell its name.
+        if !survivor.published {
+            return None;
+        }
+        let query = if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        };
+        return Some(Answer::Redirect(format!("{prefix}{new_key}{rest}{query}")));
+    }
+    let whom = if survivor.published {
+        format!("organization {} ({prefix}{new_key})", survivor.id)
     } else {
-        format!("?{query}")
+        "another organization".to_owned()
     };
-    Some(format!("{prefix}{new_key}{rest}{query}"))
+    Some(Answer::Refuse(ApiError::Conflict(format!(
+        "This organization was merged into {whom}. Nothing was done: if the request is meant for that organization, send it there."
+    ))))
 }
 
-/// Middleware: a 404 under a merged organization's id or slug becomes a `308 Permanent
-/// Redirect` to the same route under its survivor (the method and body are to be repeated
-/// there). Handlers answer 404 for a merged organization (`find_organization` never returns
-/// one), so only requests that would fail pay for the look-up.
+/// Middleware: a 404 under a merged organization's id or slug becomes, for GET and HEAD, a
+/// `308 Permanent Redirect` to the same route under its survivor (when that one is published),
+/// and for other methods a 409 naming the survivor. Handlers answer 404 for a merged
+/// organization (`find_organization` never returns one), so only requests that would fail
+/// pay for the look-up.
 pub async fn redirect_merged(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -296,16 +327,26 @@ pub async fn redirect_merged(
     let Some(pool) = pool else {
         return Ok(res);
     };
-    let (path, query) = (res.request().path(), res.request().query_string());
-    let Some(location) = redirect_target(&pool, path, query).await else {
-        return Ok(res);
-    };
-    tracing::debug!(%location, "merged organization: redirecting to its survivor");
-    Ok(res.into_response(
-        HttpResponse::PermanentRedirect()
-            .insert_header((header::LOCATION, location))
-            .finish(),
-    ))
+    let request = res.request();
+    let answer = answer_for(
+        &pool,
+        request.method(),
+        request.path(),
+        request.query_string(),
+    )
+    .await;
+    Ok(match answer {
+        None => res,
+        Some(Answer::Redirect(location)) => {
+            tracing::debug!(%location, "merged organization: redirecting to its survivor");
+            res.into_response(
+                HttpResponse::PermanentRedirect()
+                    .insert_header((header::LOCATION, location))
+                    .finish(),
+            )
+        }
+        Some(Answer::Refuse(problem)) => res.into_response(problem.error_response()),
+    })
 }
 
 #[cfg(test)]

@@ -147,11 +147,23 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
         if let Some(get) = item.get.as_mut() {
             document_conditional_get(get);
         }
-        let merged_redirect = merges::organization_key(path).is_some();
-        for op in operations_mut(item) {
-            if merged_redirect {
-                document_merged_redirect(op);
+        let under_organization = merges::organization_key(path).is_some();
+        if under_organization {
+            if let Some(get) = item.get.as_mut() {
+                document_merged_redirect(get);
             }
+            for write in [
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ] {
+                if let Some(op) = write.as_mut() {
+                    document_merged_conflict(op);
+                }
+            }
+        }
+        for op in operations_mut(item) {
             // Any route may fail with a problem; the specific statuses are listed per route.
             op.responses
                 .responses
@@ -174,8 +186,27 @@ fn document_json(api: &utoipa::openapi::OpenApi) -> String {
     json
 }
 
-/// What `merges::redirect_merged` does, in the document: a merged organization's id or slug
-/// answers 308 to the same route under its survivor.
+/// What `merges::redirect_merged` does to writes, in the document: a 409 naming the survivor.
+fn document_merged_conflict(op: &mut Operation) {
+    const MERGED: &str = "the organization was merged into another (the detail names it)";
+    match op.responses.responses.get_mut("409") {
+        Some(RefOr::T(conflict)) => {
+            if !conflict.description.contains(MERGED) {
+                conflict.description = format!("{}; or {MERGED}", conflict.description);
+            }
+        }
+        Some(RefOr::Ref(_)) => {}
+        None => {
+            let description = format!("Not done: {MERGED}");
+            op.responses
+                .responses
+                .insert("409".to_owned(), RefOr::T(problem_response(&description)));
+        }
+    }
+}
+
+/// What `merges::redirect_merged` does to reads, in the document: a merged organization's id or
+/// slug answers 308 to the same route under its survivor.
 fn document_merged_redirect(op: &mut Operation) {
     use utoipa::openapi::header::Header;
     use utoipa::openapi::{Object, Type};

@@ -576,3 +576,57 @@ async fn purge_removes_exactly_what_is_past_retention() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("RETENTION_CONTACT_REQUESTS_DAYS"));
 }
+
+/// With `PURGE_INTERVAL_HOURS`, the server purges by itself: at start, then on its timer.
+#[tokio::test]
+async fn the_server_purges_on_its_own_timer() {
+    use diesel::QueryableByName;
+    use diesel::sql_types::Text;
+    use diesel_async::RunQueryDsl;
+    #[derive(QueryableByName)]
+    struct Left {
+        #[diesel(sql_type = Text)]
+        slug: String,
+    }
+    let db = TestDb::migrated().await;
+    let mut conn = db.connect().await;
+    for sql in [
+        "INSERT INTO organizations (id, slug, name, kind, status) VALUES \
+           ('00000000-0000-4000-8000-000000000001', 'old', 'Archived long ago', 'national-ngo', 'archived'), \
+           ('00000000-0000-4000-8000-000000000003', 'live', 'Live', 'national-ngo', 'published')",
+        "UPDATE organizations SET archived_at = now() - interval '400 days' WHERE slug = 'old'",
+        "INSERT INTO organization_contacts (organization_id, name, consent_basis, purpose) \
+           SELECT o, 'Person', 'public-role', 'Test' FROM unnest(ARRAY[ \
+             '00000000-0000-4000-8000-000000000001', \
+             '00000000-0000-4000-8000-000000000003']::uuid[]) o",
+    ] {
+        diesel::sql_query(sql).execute(&mut conn).await.unwrap();
+    }
+    let mut config = crate::harness::test_config(&db.url);
+    config.retention.purge_interval_hours = 1;
+    crate::harness::start_server(config);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let left: Vec<Left> = diesel::sql_query(
+            "SELECT o.slug FROM organization_contacts c JOIN organizations o \
+               ON o.id = c.organization_id ORDER BY o.slug",
+        )
+        .load(&mut conn)
+        .await
+        .unwrap();
+        let left: Vec<String> = left.into_iter().map(|l| l.slug).collect();
+        if left == ["live"] {
+            break;
+        }
+        assert_eq!(
+            left,
+            ["live", "old"],
+            "only the archived one's contact goes"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "the server did not purge within 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -217,3 +217,65 @@ async fn an_export_reads_every_chunk_once_in_name_order() {
     sorted.dedup();
     assert_eq!(keys, sorted, "in (name, id) order, none twice");
 }
+
+/// Two exports stream at once; a third is told to come back (429 with Retry-After) rather than
+/// queued, and the two finish. The two are held mid-way by a lock on `organizations`.
+#[tokio::test]
+async fn a_third_concurrent_export_is_429_and_the_first_two_finish() {
+    use diesel::QueryableByName;
+    use diesel::sql_types::BigInt;
+    use diesel_async::RunQueryDsl;
+    #[derive(QueryableByName)]
+    struct Waiting {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let app = TestApp::spawn().await;
+    fixture(&app).await;
+    let mut locker = app.db.connect().await;
+    for sql in ["BEGIN", "LOCK TABLE organizations IN ACCESS EXCLUSIVE MODE"] {
+        diesel::sql_query(sql).execute(&mut locker).await.unwrap();
+    }
+    let url = app.url("/v1/export/organizations?format=ndjson");
+    let streams: Vec<_> = (0..2)
+        .map(|_| tokio::spawn(app.client.get(url.clone()).send()))
+        .collect();
+    // Both hold their permit, waiting on the lock.
+    let mut watcher = app.db.connect().await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let waiting: Waiting = diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_stat_activity \
+              WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .get_result(&mut watcher)
+        .await
+        .unwrap();
+        if waiting.n == 2 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the two exports never reached the database"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let res = app.get("/v1/export/organizations?format=csv").await;
+    assert_eq!(res.headers()["retry-after"], "5");
+    let problem = assert_problem(res, 429, "rate_limited").await;
+    assert!(problem["detail"].as_str().unwrap().contains("retry"));
+
+    diesel::sql_query("COMMIT")
+        .execute(&mut locker)
+        .await
+        .unwrap();
+    for stream in streams {
+        let res = stream.await.unwrap().unwrap();
+        assert_eq!(res.status(), 200);
+        let body = res.text().await.unwrap();
+        assert_eq!(body.lines().count(), 2, "both published organizations");
+    }
+    // The permits came back: an export works again.
+    let res = app.get("/v1/export/organizations?format=csv").await;
+    assert_eq!(res.status(), 200);
+}

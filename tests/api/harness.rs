@@ -440,6 +440,23 @@ impl TestApp {
         execute(&mut conn, sql).await.unwrap();
     }
 
+    /// The value of one whole-number SQL expression on this test's database.
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct One {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = self.db.connect().await;
+        diesel_async::RunQueryDsl::get_result::<One>(
+            diesel::sql_query(format!("SELECT ({sql})::bigint AS n")),
+            &mut conn,
+        )
+        .await
+        .unwrap()
+        .n
+    }
+
     /// Registers `email` and signs in; returns the access token.
     pub async fn token(&self, email: &str) -> String {
         self.register(email).await;

@@ -185,6 +185,24 @@ async fn a_merge_moves_everything_to_the_survivor_and_redirects_the_merged_id_an
         .await,
     )
     .await;
+    // The partner looks at the duplicate's contact persons: a release on record.
+    ok(app
+        .get_as(
+            &format!("/v1/organizations/{dup_id}/contacts"),
+            &third_owner,
+        )
+        .await)
+    .await;
+    let res = app
+        .request(
+            Method::POST,
+            &format!("/v1/organizations/{dup_id}/verification-requests"),
+            Some(&dup_owner),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
     let pending_dup = ask(&app, &dup_owner, &dup_id, &id(&fourth)).await;
     ask(&app, &survivor_owner, &survivor_id, &id(&fourth)).await;
     let between = ask(&app, &dup_owner, &dup_id, &survivor_id).await;
@@ -199,6 +217,7 @@ async fn a_merge_moves_everything_to_the_survivor_and_redirects_the_merged_id_an
                "contact_requests": 1})
     );
     assert_eq!(body["contact_requests_left"], 2);
+    assert_eq!(body["contact_requests_closed"], 2);
     let into = &body["into"];
     assert_eq!(into["id"], survivor_id.as_str());
     assert_eq!(into["name"], "Haitian Health Network");
@@ -242,12 +261,6 @@ async fn a_merge_moves_everything_to_the_survivor_and_redirects_the_merged_id_an
             false,
         ),
         (
-            Method::PATCH,
-            format!("/v1/organizations/{dup_id}"),
-            format!("/v1/organizations/{survivor_id}"),
-            false,
-        ),
-        (
             Method::GET,
             format!("/v1/admin/organizations/{dup_id}/duplicates"),
             format!("/v1/admin/organizations/{survivor_id}/duplicates"),
@@ -260,21 +273,51 @@ async fn a_merge_moves_everything_to_the_survivor_and_redirects_the_merged_id_an
             vec![Some(moderator.as_str())]
         };
         for token in tokens {
-            let mut req = app.request(method.clone(), &path, token);
-            if method == Method::PATCH {
-                req = req.json(&json!({"city": "Nowhere"}));
-            }
-            let res = req.send().await.unwrap();
+            let res = app
+                .request(method.clone(), &path, token)
+                .send()
+                .await
+                .unwrap();
             assert_eq!(res.status(), 308, "{method} {path}");
             assert_eq!(location(&res), expected, "{method} {path}");
         }
     }
-    let res = app.get(&format!("/v1/organizations/{survivor_slug}")).await;
-    assert_eq!(
-        ok(res).await["city"],
-        "Miami",
-        "the redirected PATCH changed nothing"
-    );
+    // Writes are not redirected (a client would repeat a DELETE or PATCH meant for the
+    // duplicate on the survivor): a 409 names the survivor, and nothing changes.
+    for (method, path, token, body) in [
+        (
+            Method::PATCH,
+            format!("/v1/organizations/{dup_id}"),
+            &dup_owner,
+            Some(json!({"city": "Nowhere"})),
+        ),
+        (
+            Method::DELETE,
+            format!("/v1/organizations/{dup_id}"),
+            &dup_owner,
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/v1/admin/organizations/{dup_id}/verification"),
+            &moderator,
+            Some(json!({"decision": "approve"})),
+        ),
+    ] {
+        let mut req = app.request(method.clone(), &path, Some(token));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let problem = assert_problem(req.send().await.unwrap(), 409, "conflict").await;
+        assert!(
+            problem["detail"].as_str().unwrap().contains(&survivor_id),
+            "{method} {path}: {problem}"
+        );
+    }
+    let now = ok(app.get(&format!("/v1/organizations/{survivor_slug}")).await).await;
+    assert_eq!(now["city"], "Miami");
+    assert_eq!(now["status"], "published");
+    assert_eq!(now["verification"]["status"], "unverified");
 
     // Gone from public view and search; the survivor is found by the merged one's name.
     let found = ok(app.get("/v1/organizations?q=nurses%20abroad").await).await;
@@ -361,15 +404,56 @@ async fn a_merge_moves_everything_to_the_survivor_and_redirects_the_merged_id_an
         thread["data"][0]["author_organization_id"],
         survivor_id.as_str()
     );
-    // The requests that could not move stayed with the merged organization.
-    // (Their other sides still see them.)
+    // The requests that could not move stayed with the merged organization, withdrawn; their
+    // other sides still see them, and were told.
     for (left, reader) in [(&pending_dup, &third_owner), (&between, &survivor_owner)] {
         let r = ok(app
             .get_as(&format!("/v1/contact-requests/{left}"), reader)
             .await)
         .await;
         assert_eq!(r["from_organization_id"], dup_id.as_str());
+        assert_eq!(r["status"], "withdrawn");
+        let notices = ok(app.get_as("/v1/notifications?limit=100", reader).await).await;
+        assert!(
+            notices["data"].as_array().unwrap().iter().any(|n| {
+                n["contact_request_id"] == left.as_str() && n["kind"] == "contact_request.withdrawn"
+            }),
+            "{notices}"
+        );
     }
+    // The duplicate's notification of the accepted request moved with it.
+    let notices = ok(app
+        .get_as("/v1/notifications?limit=100", &survivor_owner)
+        .await)
+    .await;
+    assert!(
+        notices["data"].as_array().unwrap().iter().any(|n| {
+            n["contact_request_id"] == accepted.as_str()
+                && n["organization_id"] == survivor_id.as_str()
+                && n["kind"] == "contact_request.received"
+        }),
+        "{notices}"
+    );
+    // So did the record of the partner's look at the contact persons.
+    let releases = ok(app
+        .get_as(
+            &format!("/v1/organizations/{survivor_id}/contact-releases"),
+            &survivor_owner,
+        )
+        .await)
+    .await;
+    let release = &releases["data"][0];
+    assert_eq!(release["viewer_organization_id"], id(&third).as_str());
+    assert_eq!(release["contact_request_id"], accepted.as_str());
+    // The duplicate's open verification request was closed.
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT count(*) FROM verification_requests \
+              WHERE organization_id = '{dup_id}' AND decision IS NULL"
+        ))
+        .await,
+        0
+    );
 
     // The audit log of both records the merge.
     for (org, action, subject) in [
@@ -442,6 +526,31 @@ async fn a_survivor_merged_later_takes_the_earlier_redirects_with_it() {
         assert_eq!(res.status(), 308);
         assert_eq!(location(&res), format!("/v1/organizations/{}", ids[2]));
     }
+    // A survivor that is not public is not revealed: reads of the merged one stay 404, and
+    // writes are refused without naming it.
+    let draft = id(&app
+        .create_organization(
+            &owner,
+            json!({"name": "Fourth", "kind": "diaspora-organization"}),
+        )
+        .await);
+    ok(merge(&app, &moderator, &ids[2], &draft).await).await;
+    for merged in &ids {
+        let res = app.get(&format!("/v1/organizations/{merged}")).await;
+        assert_problem(res, 404, "not_found").await;
+    }
+    let problem = assert_problem(
+        app.patch_as(
+            &format!("/v1/organizations/{}", ids[0]),
+            &owner,
+            &json!({"city": "Lyon"}),
+        )
+        .await,
+        409,
+        "conflict",
+    )
+    .await;
+    assert!(!problem["detail"].as_str().unwrap().contains(&draft));
     // An unknown id is still a plain 404.
     let res = app
         .get("/v1/organizations/7d1f1d5e-0000-4000-8000-000000000000")
@@ -493,18 +602,20 @@ async fn only_moderators_merge_and_every_refusal_says_why() {
     assert_problem(res, 401, "unauthorized").await;
     assert_problem(merge(&app, &owner, &a, &b).await, 403, "forbidden").await;
     // A moderator who is a member of either leaves it to another.
-    let member_moderator = app.moderator_token("owner2@example.org").await;
-    app.sql(&format!(
-        "INSERT INTO organization_members (organization_id, user_id, role) \
-         SELECT '{b}', id, 'editor' FROM users WHERE email = 'owner2@example.org'"
-    ))
-    .await;
-    assert_problem(
-        merge(&app, &member_moderator, &a, &b).await,
-        403,
-        "forbidden",
-    )
-    .await;
+    for (email, org) in [("in-b@example.org", &b), ("in-a@example.org", &a)] {
+        let member_moderator = app.moderator_token(email).await;
+        app.sql(&format!(
+            "INSERT INTO organization_members (organization_id, user_id, role) \
+             SELECT '{org}', id, 'editor' FROM users WHERE email = '{email}'"
+        ))
+        .await;
+        assert_problem(
+            merge(&app, &member_moderator, &a, &b).await,
+            403,
+            "forbidden",
+        )
+        .await;
+    }
 
     let res = merge(&app, &moderator, "not-a-uuid", &b).await;
     assert_problem(res, 400, "validation_failed").await;
@@ -583,4 +694,90 @@ async fn only_moderators_merge_and_every_refusal_says_why() {
     // Nothing moved.
     let res = app.get(&format!("/v1/organizations/{a}")).await;
     assert_eq!(res.status(), 200);
+}
+
+/// A write that checked the organization before a merge committed, and writes after, fails
+/// (409) rather than leave a row on the merged organization, where nobody could reach it. The
+/// merge is played by hand in SQL, so the engagement's request is held in between.
+#[tokio::test]
+async fn a_write_racing_a_merge_fails_instead_of_stranding_its_row() {
+    use diesel_async::RunQueryDsl;
+    let app = TestApp::spawn().await;
+    let moderator = app.moderator_token("mod@example.org").await;
+    let owner = app.token("owner@example.org").await;
+    let mut orgs = Vec::new();
+    for name in ["Duplicate", "Survivor"] {
+        orgs.push(id(&app
+            .create_organization(
+                &owner,
+                json!({"name": name, "kind": "diaspora-organization", "status": "published"}),
+            )
+            .await));
+    }
+    let crisis = id(&created(
+        app.post_as(
+            "/v1/crises",
+            &moderator,
+            &json!({"name": "Quake", "type": "EQ", "countries": ["HTI"], "started_on": "2021-08-14"}),
+        )
+        .await,
+    )
+    .await);
+    let mut merger = app.db.connect().await;
+    for sql in [
+        "BEGIN".to_owned(),
+        format!(
+            "SELECT 1 FROM organizations WHERE id IN ('{}', '{}') ORDER BY id FOR NO KEY UPDATE",
+            orgs[0], orgs[1]
+        ),
+    ] {
+        diesel::sql_query(sql).execute(&mut merger).await.unwrap();
+    }
+    let request = tokio::spawn(
+        app.request(
+            Method::POST,
+            &format!("/v1/crises/{crisis}/engagements"),
+            Some(&owner),
+        )
+        .json(
+            &json!({"organization_id": orgs[0], "sectors": ["health"], "country": "HTI",
+                      "status": "ongoing"}),
+        )
+        .send(),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while app
+        .scalar(
+            "SELECT count(*) FROM pg_stat_activity \
+              WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .await
+        != 1
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the engagement never waited for the merge"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    for sql in [
+        format!(
+            "UPDATE organizations SET status = 'archived', merged_into = '{}' WHERE id = '{}'",
+            orgs[1], orgs[0]
+        ),
+        "COMMIT".to_owned(),
+    ] {
+        diesel::sql_query(sql).execute(&mut merger).await.unwrap();
+    }
+    let res = request.await.unwrap().unwrap();
+    let problem = assert_problem(res, 409, "conflict").await;
+    assert!(problem["detail"].as_str().unwrap().contains("merged"));
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT count(*) FROM engagements WHERE organization_id = '{}'",
+            orgs[0]
+        ))
+        .await,
+        0
+    );
 }
