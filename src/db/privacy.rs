@@ -37,7 +37,43 @@ pub struct AccountData {
     /// What this account did, as the audit log recorded it: (action, organization, at)
     pub audit: Vec<(String, Option<Uuid>, DateTime<Utc>)>,
     pub sessions: Vec<Session>,
+    /// Other rows that name the account as who did something.
+    pub records: Vec<Record>,
+    /// Notifications the account marked read: (notification id, when).
+    pub read_marks: Vec<(Uuid, DateTime<Utc>)>,
 }
+
+/// A row elsewhere that names the account: what it is, its id, what the account did to it,
+/// and when. Only ids: the rows themselves may hold other people's data.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct Record {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub kind: String,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub role: String,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    pub at: DateTime<Utc>,
+}
+
+/// Every column that names a user and is not exported on its own (memberships, messages, sent
+/// requests, releases, the audit log and sessions are).
+const RECORDS: &str = "\
+    SELECT 'organization' AS kind, id, 'created' AS role, created_at AS at \
+      FROM organizations WHERE created_by = $1 \
+    UNION ALL SELECT 'membership', organization_id, 'added a member', created_at \
+      FROM organization_members WHERE added_by = $1 AND user_id <> $1 \
+    UNION ALL SELECT 'verification_request', id, 'requested', requested_at \
+      FROM verification_requests WHERE requested_by = $1 \
+    UNION ALL SELECT 'verification_request', id, 'decided', decided_at \
+      FROM verification_requests WHERE decided_by = $1 \
+    UNION ALL SELECT 'contact_request', id, 'decided', decided_at \
+      FROM contact_requests WHERE decided_by = $1 \
+    UNION ALL SELECT 'crisis', id, 'created', created_at FROM crises WHERE created_by = $1 \
+    UNION ALL SELECT 'engagement', id, 'created', created_at FROM engagements WHERE created_by = $1 \
+    UNION ALL SELECT side, id, 'created', created_at FROM postings WHERE created_by = $1 \
+    ORDER BY at, kind, id";
 
 /// Everything stored about the account, or `None` if it does not exist (or was erased).
 pub async fn account_data(
@@ -124,6 +160,22 @@ pub async fn account_data(
         ))
         .load(conn)
         .await?;
+    let records = diesel::sql_query(RECORDS)
+        .bind::<diesel::sql_types::Uuid, _>(user_id)
+        .load(conn)
+        .await?;
+    let read_marks = notification_reads::table
+        .filter(notification_reads::user_id.eq(user_id))
+        .order((
+            notification_reads::read_at.asc(),
+            notification_reads::notification_id.asc(),
+        ))
+        .select((
+            notification_reads::notification_id,
+            notification_reads::read_at,
+        ))
+        .load(conn)
+        .await?;
     Ok(Some(AccountData {
         id,
         email,
@@ -137,6 +189,8 @@ pub async fn account_data(
         releases,
         audit,
         sessions,
+        records,
+        read_marks,
     }))
 }
 

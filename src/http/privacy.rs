@@ -73,6 +73,24 @@ pub struct ExportedSession {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ExportedRecord {
+    /// `organization`, `membership` (of someone else, in this organization), `crisis`,
+    /// `engagement`, `need`, `offer`, `verification_request` or `contact_request`.
+    pub kind: String,
+    /// Its id (for a membership, the organization's).
+    pub id: Uuid,
+    /// What the caller did: `created`, `added a member`, `requested` or `decided`.
+    pub role: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ExportedReadMark {
+    pub notification_id: Uuid,
+    pub read_at: DateTime<Utc>,
+}
+
 /// Everything the directory stores about the caller.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AccountExport {
@@ -88,6 +106,11 @@ pub struct AccountExport {
     pub audit_log: Vec<ExportedAuditEntry>,
     /// Sign-in sessions (refresh-token families); tokens themselves are stored only hashed.
     pub sessions: Vec<ExportedSession>,
+    /// Other records that name the caller as who did something (ids only: they may hold other
+    /// people's data).
+    pub records: Vec<ExportedRecord>,
+    /// Notifications the caller marked read.
+    pub read_marks: Vec<ExportedReadMark>,
     pub exported_at: DateTime<Utc>,
 }
 
@@ -98,7 +121,9 @@ fn account_gone() -> ApiError {
 /// Export my data
 ///
 /// Everything stored about the caller: the account, memberships, messages and contact requests
-/// sent, contact persons shown to them, their audit-log entries and sessions.
+/// sent, contact persons shown to them, their audit-log entries and sessions, the other
+/// records that name them (organizations, postings... they created; requests they decided) and
+/// the notifications they marked read.
 #[utoipa::path(
     tag = "accounts",
     operation_id = "export_me",
@@ -191,6 +216,24 @@ pub async fn export_me(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResp
                 started_at,
                 expires_at,
                 revoked_at,
+            })
+            .collect(),
+        records: d
+            .records
+            .into_iter()
+            .map(|r| ExportedRecord {
+                kind: r.kind,
+                id: r.id,
+                role: r.role,
+                at: r.at,
+            })
+            .collect(),
+        read_marks: d
+            .read_marks
+            .into_iter()
+            .map(|(notification_id, read_at)| ExportedReadMark {
+                notification_id,
+                read_at,
             })
             .collect(),
         exported_at: Utc::now(),

@@ -84,6 +84,38 @@ async fn the_export_holds_everything_stored_about_the_caller() {
         )
         .await;
     assert_eq!(res.status(), 201);
+    let request: Value = res.json().await.unwrap();
+    // Declined: the decision notifies Jean's group, and Jean reads it.
+    let res = app
+        .request(
+            reqwest::Method::POST,
+            &format!(
+                "/v1/contact-requests/{}/decline",
+                request["id"].as_str().unwrap()
+            ),
+            Some(&other_owner),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let notices: Value = app
+        .get_as("/v1/notifications", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let notice = notices["data"][0]["id"].as_str().unwrap().to_owned();
+    let res = app
+        .request(
+            reqwest::Method::POST,
+            &format!("/v1/notifications/{notice}/read"),
+            Some(&token),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
 
     let res = app.get_as("/v1/me/export", &token).await;
     assert_eq!(res.status(), 200);
@@ -96,8 +128,42 @@ async fn the_export_holds_everything_stored_about_the_caller() {
     assert_eq!(export["contact_requests"][0]["message"], "Let us talk.");
     assert!(!export["audit_log"].as_array().unwrap().is_empty());
     assert_eq!(export["sessions"].as_array().unwrap().len(), 1);
+    // The other rows that name Jean: the organization Jean created. (The other owner decided
+    // the request: that is theirs.)
+    let records: Vec<(&str, &str, &str)> = export["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["kind"].as_str().unwrap(),
+                r["id"].as_str().unwrap(),
+                r["role"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        records,
+        [("organization", org["id"].as_str().unwrap(), "created")]
+    );
+    assert_eq!(export["read_marks"][0]["notification_id"], notice.as_str());
+    assert_eq!(export["read_marks"].as_array().unwrap().len(), 1);
     // Only the caller's: nothing of the other account.
     assert!(!export.to_string().contains("other@example.org"));
+    let theirs: Value = app
+        .get_as("/v1/me/export", &other_owner)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let decided = theirs["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "contact_request")
+        .unwrap();
+    assert_eq!(decided["id"], request["id"]);
+    assert_eq!(decided["role"], "decided");
     let res = app
         .request(reqwest::Method::GET, "/v1/me/export", None)
         .send()
