@@ -7,4 +7,5 @@ DROP TRIGGER organization_members_not_merged ON organization_members;
 DROP FUNCTION dd_refuse_merged_organization();
 DROP INDEX organizations_merged_into_idx;
 ALTER TABLE organizations DROP CONSTRAINT organizations_merged_is_archived;
+ALTER TABLE organizations DROP COLUMN merged_was_public;
 ALTER TABLE organizations DROP COLUMN merged_into;

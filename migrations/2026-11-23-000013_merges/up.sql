@@ -3,6 +3,9 @@
 -- answering, with a permanent redirect.
 ALTER TABLE organizations
     ADD COLUMN merged_into uuid REFERENCES organizations (id),
+    -- Whether it was public when merged: only then do its id and slug lead to the survivor
+    -- (a draft's would tell outsiders it existed).
+    ADD COLUMN merged_was_public boolean NOT NULL DEFAULT false,
     -- Merged stays archived; nothing merges into itself.
     ADD CONSTRAINT organizations_merged_is_archived
         CHECK (merged_into IS NULL OR (status = 'archived' AND merged_into <> id));
@@ -16,10 +19,10 @@ CREATE INDEX organizations_merged_into_idx ON organizations (merged_into) WHERE 
 -- organization nobody can reach. TG_ARGV names the organization columns to check.
 --
 -- `lock` ('share'): wait for a merge in progress (it holds the row FOR NO KEY UPDATE) and read
--- what it committed; used where the row's own organization is the only one involved. Without
--- it (contact requests, which involve two organizations and already serialise on the sender
--- without blocking each other's key checks) a plain read: a request written in the very
--- moment of a merge can still land on the merged organization.
+-- what it committed. Contact requests name two organizations: their writer locks both in id
+-- order first (so the locks here are already held and two requests cannot deadlock); the
+-- merge changes one column of a request, and only a changed column is checked. 'read' is a
+-- plain read.
 CREATE FUNCTION dd_refuse_merged_organization() RETURNS trigger
     LANGUAGE plpgsql AS $$
 DECLARE
@@ -63,4 +66,4 @@ CREATE TRIGGER postings_not_merged
     FOR EACH ROW EXECUTE FUNCTION dd_refuse_merged_organization('share', 'organization_id');
 CREATE TRIGGER contact_requests_not_merged
     BEFORE INSERT OR UPDATE OF from_organization_id, to_organization_id ON contact_requests
-    FOR EACH ROW EXECUTE FUNCTION dd_refuse_merged_organization('read', 'from_organization_id', 'to_organization_id');
+    FOR EACH ROW EXECUTE FUNCTION dd_refuse_merged_organization('share', 'from_organization_id', 'to_organization_id');

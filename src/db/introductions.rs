@@ -121,8 +121,10 @@ pub enum Created {
     },
     /// A request between the two organizations is already pending.
     Duplicate,
-    /// The sending organization no longer exists.
+    /// The sending organization no longer exists (it was merged into another).
     SenderGone,
+    /// The receiving organization was merged into another meanwhile.
+    RecipientGone,
     /// The cited need (`need_id`) or offer (`offer_id`) was removed after it was checked.
     CitationGone(&'static str),
 }
@@ -138,19 +140,29 @@ pub async fn create_request(
 ) -> QueryResult<Created> {
     let result = conn
         .transaction(async |conn| {
-            // FOR NO KEY UPDATE, not FOR UPDATE: it serialises the sender's quota count, yet
-            // does not block the key checks of a request the other way (A asks B while B asks
-            // A), which would deadlock.
-            let sender: Option<Uuid> = organizations::table
-                .filter(organizations::id.eq(new.from_organization_id))
-                .filter(organizations::merged_into.is_null())
-                .select(organizations::id)
-                .for_no_key_update()
-                .first(conn)
-                .await
-                .optional()?;
-            if sender.is_none() {
-                return Ok(Created::SenderGone);
+            // Both organizations, in id order (so A asking B while B asks A cannot deadlock):
+            // the sender FOR NO KEY UPDATE, which serialises its quota count without blocking
+            // key checks; the recipient FOR SHARE, which waits for a merge in progress. Either
+            // one merged meanwhile is gone.
+            let mut ids = [new.from_organization_id, new.to_organization_id];
+            ids.sort();
+            for id in ids {
+                let query = organizations::table
+                    .filter(organizations::id.eq(id))
+                    .filter(organizations::merged_into.is_null())
+                    .select(organizations::id);
+                let found: Option<Uuid> = if id == new.from_organization_id {
+                    query.for_no_key_update().first(conn).await.optional()?
+                } else {
+                    query.for_share().first(conn).await.optional()?
+                };
+                if found.is_none() {
+                    return Ok(if id == new.from_organization_id {
+                        Created::SenderGone
+                    } else {
+                        Created::RecipientGone
+                    });
+                }
             }
             let window_start = Utc::now() - Duration::days(1);
             let recent: Vec<DateTime<Utc>> = contact_requests::table

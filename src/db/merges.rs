@@ -97,15 +97,58 @@ async fn count(
         .map(|c| c.n)
 }
 
+/// How many times a merge is tried when it loses a race it cannot prevent.
+const ATTEMPTS: usize = 3;
+
+/// Whether a failed merge is worth trying again: PostgreSQL chose it as a deadlock's victim or
+/// a serialization failure, or a request it moved met one committed meanwhile (the pending-pair
+/// index), which the next attempt sees and leaves behind.
+fn worth_retrying(e: &Error) -> bool {
+    use diesel::result::DatabaseErrorKind;
+    match e {
+        Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            info.constraint_name() == Some("contact_requests_one_pending_idx")
+        }
+        // diesel has no kind for 40P01; the server's message names it (in English, unless
+        // lc_messages says otherwise: then the merge fails as before, with a 500).
+        Error::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            info.message().starts_with("deadlock detected")
+        }
+        _ => false,
+    }
+}
+
 /// Merges `from` into `into`. `absorb(survivor, merged)` gives the survivor's new profile (or
 /// refuses); `audit` is the merged organization's entry (`organization.merged`); the survivor
-/// gets an `organization.absorbed` entry by the same actor.
+/// gets an `organization.absorbed` entry by the same actor. A race lost to a concurrent write
+/// (see [`worth_retrying`]) is tried again, up to three times in all.
 pub async fn merge<E: Send>(
     conn: &mut AsyncPgConnection,
     from: Uuid,
     into: Uuid,
     caps: Caps,
-    absorb: impl FnOnce(&Profile, &Profile) -> Result<Profile, E> + Send,
+    absorb: impl Fn(&Profile, &Profile) -> Result<Profile, E> + Send + Sync,
+    audit: AuditEntry,
+) -> QueryResult<MergeOutcome<E>> {
+    let mut attempt = 1;
+    loop {
+        match merge_once(conn, from, into, caps, &absorb, audit.clone()).await {
+            Err(e) if attempt < ATTEMPTS && worth_retrying(&e) => {
+                tracing::warn!(error = %e, attempt, "merge lost a race; trying again");
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+async fn merge_once<E: Send>(
+    conn: &mut AsyncPgConnection,
+    from: Uuid,
+    into: Uuid,
+    caps: Caps,
+    absorb: &(impl Fn(&Profile, &Profile) -> Result<Profile, E> + Send + Sync),
     audit: AuditEntry,
 ) -> QueryResult<MergeOutcome<E>> {
     conn.transaction(async |conn| {
@@ -116,7 +159,13 @@ pub async fn merge<E: Send>(
         // between organizations (which lock the sender the same way) do not deadlock with it;
         // new members, contacts, engagements and postings wait for it (their triggers read the
         // organization FOR SHARE), then find it merged and fail rather than land on it.
+        // The accounts whose memberships move are key-share locked first too: an erasure
+        // (which locks the account, then its organizations) then finishes before, or waits.
         for sql in [
+            "SELECT 1 AS n FROM users WHERE id IN ( \
+               SELECT user_id FROM organization_members WHERE organization_id = $1 \
+               UNION SELECT added_by FROM organization_members WHERE organization_id = $1) \
+              ORDER BY id FOR KEY SHARE",
             "SELECT 1 AS n FROM engagements WHERE organization_id = $1 ORDER BY id FOR UPDATE",
             "SELECT 1 AS n FROM postings WHERE organization_id = $1 ORDER BY id FOR UPDATE",
             "SELECT 1 AS n FROM contact_requests \
@@ -212,6 +261,7 @@ pub async fn merge<E: Send>(
             .set((
                 organizations::status.eq(Status::Archived.as_str()),
                 organizations::merged_into.eq(into),
+                organizations::merged_was_public.eq(merged.status == Status::Published),
                 organizations::version.eq(organizations::version + 1),
                 organizations::updated_at.eq(diesel::dsl::now),
             ))
@@ -433,6 +483,9 @@ pub struct Survivor {
     pub slug: String,
     /// Whether it is public (else the redirect would reveal it).
     pub published: bool,
+    /// Whether the merged organization was public when merged (else its id and slug would
+    /// tell outsiders it existed).
+    pub merged_was_public: bool,
 }
 
 /// The survivor, when `id` (or, without one, `slug`) names an organization that was merged into
@@ -443,14 +496,18 @@ pub async fn survivor_of(
     slug: &str,
 ) -> QueryResult<Option<Survivor>> {
     let merged = organizations::table
-        .select(organizations::merged_into)
+        .select((organizations::merged_into, organizations::merged_was_public))
         .filter(organizations::merged_into.is_not_null())
         .into_boxed();
     let merged = match id {
         Some(id) => merged.filter(organizations::id.eq(id)),
         None => merged.filter(organizations::slug.eq(slug)),
     };
-    let Some(Some(survivor)) = merged.first::<Option<Uuid>>(conn).await.optional()? else {
+    let Some((Some(survivor), merged_was_public)) = merged
+        .first::<(Option<Uuid>, bool)>(conn)
+        .await
+        .optional()?
+    else {
         return Ok(None);
     };
     let found: Option<(Uuid, String, String)> = organizations::table
@@ -467,5 +524,6 @@ pub async fn survivor_of(
         id,
         slug,
         published: status == Status::Published.as_str(),
+        merged_was_public,
     }))
 }

@@ -466,14 +466,16 @@ pub enum MemberChange {
 }
 
 /// Locks the organization's row, so that concurrent member changes see each other's owner
-/// counts (two owners cannot both leave at once).
+/// counts (two owners cannot both leave at once). FOR NO KEY UPDATE: it serialises these
+/// writers without blocking other transactions' key checks (a notification or request naming
+/// the organization), which a merge holding other rows may be waiting on.
 async fn lock_organization(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
     organizations::table
         .filter(organizations::id.eq(id))
         // Re-checked after waiting for a merge in progress: a merged one is gone.
         .filter(organizations::merged_into.is_null())
         .select(organizations::id)
-        .for_update()
+        .for_no_key_update()
         .first::<Uuid>(conn)
         .await
         .optional()

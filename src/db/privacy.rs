@@ -36,6 +36,9 @@ pub struct AccountData {
     pub releases: Vec<Release>,
     /// What this account did, as the audit log recorded it: (action, organization, at)
     pub audit: Vec<(String, Option<Uuid>, DateTime<Utc>)>,
+    /// What others did to this account (added it to an organization, changed its role...), as
+    /// the audit log recorded it: (action, organization, at). Not who did it: that is theirs.
+    pub audit_about: Vec<(String, Option<Uuid>, DateTime<Utc>)>,
     pub sessions: Vec<Session>,
     /// Other rows that name the account as who did something.
     pub records: Vec<Record>,
@@ -67,9 +70,9 @@ const RECORDS: &str = "\
     UNION ALL SELECT 'verification_request', id, 'requested', requested_at \
       FROM verification_requests WHERE requested_by = $1 \
     UNION ALL SELECT 'verification_request', id, 'decided', decided_at \
-      FROM verification_requests WHERE decided_by = $1 \
+      FROM verification_requests WHERE decided_by = $1 AND decided_at IS NOT NULL \
     UNION ALL SELECT 'contact_request', id, 'decided', decided_at \
-      FROM contact_requests WHERE decided_by = $1 \
+      FROM contact_requests WHERE decided_by = $1 AND decided_at IS NOT NULL \
     UNION ALL SELECT 'crisis', id, 'created', created_at FROM crises WHERE created_by = $1 \
     UNION ALL SELECT 'engagement', id, 'created', created_at FROM engagements WHERE created_by = $1 \
     UNION ALL SELECT side, id, 'created', created_at FROM postings WHERE created_by = $1 \
@@ -150,6 +153,13 @@ pub async fn account_data(
         .select((audit_log::action, audit_log::organization_id, audit_log::at))
         .load(conn)
         .await?;
+    let audit_about = audit_log::table
+        .filter(audit_log::subject_id.eq(user_id))
+        .filter(audit_log::actor_id.is_distinct_from(user_id))
+        .order(audit_log::id.asc())
+        .select((audit_log::action, audit_log::organization_id, audit_log::at))
+        .load(conn)
+        .await?;
     let sessions = refresh_families::table
         .filter(refresh_families::user_id.eq(user_id))
         .order(refresh_families::created_at.asc())
@@ -188,6 +198,7 @@ pub async fn account_data(
         requests,
         releases,
         audit,
+        audit_about,
         sessions,
         records,
         read_marks,

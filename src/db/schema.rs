@@ -141,6 +141,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         merged_into -> Nullable<Uuid>,
+        merged_was_public -> Bool,
     }
 }
 

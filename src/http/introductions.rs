@@ -297,6 +297,9 @@ pub async fn create_contact_request(
             "A contact request between these two organizations is already pending: wait for its answer, or withdraw it first.".to_owned(),
         )),
         Created::SenderGone => Err(super::organizations::organization_not_found()),
+        Created::RecipientGone => Err(ApiError::Conflict(
+            "The organization was merged into another while this request was sent, and nothing was sent: read it again (its id now leads to the survivor) and ask there.".to_owned(),
+        )),
         // Removed after it was checked: as if it had been gone before.
         Created::CitationGone(field) => Err(invalid_fields(vec![crate::error::FieldError::new(
             field,

@@ -283,6 +283,10 @@ async fn answer_for(pool: &Pool, method: &Method, path: &str, query: &str) -> Op
             return None;
         }
     };
+    // A duplicate that was never public stays unseen, as it was.
+    if !survivor.merged_was_public {
+        return None;
+    }
     let new_key = if id.is_some() {
         survivor.id.to_string()
     } else {

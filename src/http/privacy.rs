@@ -104,6 +104,9 @@ pub struct AccountExport {
     pub contact_releases: Vec<ExportedRelease>,
     /// What the caller did, as the audit log recorded it.
     pub audit_log: Vec<ExportedAuditEntry>,
+    /// What others did to the caller's account (added it to an organization, changed its
+    /// role, removed it), as the audit log recorded it; not who did it.
+    pub audit_log_about: Vec<ExportedAuditEntry>,
     /// Sign-in sessions (refresh-token families); tokens themselves are stored only hashed.
     pub sessions: Vec<ExportedSession>,
     /// Other records that name the caller as who did something (ids only: they may hold other
@@ -202,6 +205,15 @@ pub async fn export_me(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResp
             .collect(),
         audit_log: d
             .audit
+            .into_iter()
+            .map(|(action, organization_id, at)| ExportedAuditEntry {
+                action,
+                organization_id,
+                at,
+            })
+            .collect(),
+        audit_log_about: d
+            .audit_about
             .into_iter()
             .map(|(action, organization_id, at)| ExportedAuditEntry {
                 action,

@@ -551,6 +551,31 @@ async fn a_survivor_merged_later_takes_the_earlier_redirects_with_it() {
     )
     .await;
     assert!(!problem["detail"].as_str().unwrap().contains(&draft));
+    // Nor is a duplicate that was never public: its id and slug stay 404 for reads and writes.
+    let hidden = app
+        .create_organization(
+            &owner,
+            json!({"name": "Hidden draft", "kind": "diaspora-organization"}),
+        )
+        .await;
+    let shown = id(&app
+        .create_organization(
+            &owner,
+            json!({"name": "Shown", "kind": "diaspora-organization", "status": "published"}),
+        )
+        .await);
+    ok(merge(&app, &moderator, &id(&hidden), &shown).await).await;
+    let by_id = format!("/v1/organizations/{}", id(&hidden));
+    for path in [
+        by_id.clone(),
+        format!("/v1/organizations/{}", hidden["slug"].as_str().unwrap()),
+    ] {
+        assert_problem(app.get(&path).await, 404, "not_found").await;
+    }
+    let res = app
+        .patch_as(&by_id, &moderator, &json!({"city": "Lyon"}))
+        .await;
+    assert_problem(res, 404, "not_found").await;
     // An unknown id is still a plain 404.
     let res = app
         .get("/v1/organizations/7d1f1d5e-0000-4000-8000-000000000000")
@@ -696,20 +721,73 @@ async fn only_moderators_merge_and_every_refusal_says_why() {
     assert_eq!(res.status(), 200);
 }
 
+/// Sends `request`, which must end up waiting on the organizations' row locks while a merge of
+/// `dup` into `survivor`, played by hand in SQL, holds them; then commits the merge and returns
+/// the response.
+async fn held_by_a_merge(
+    app: &TestApp,
+    dup: &str,
+    survivor: &str,
+    request: reqwest::RequestBuilder,
+) -> reqwest::Response {
+    use diesel_async::RunQueryDsl;
+    let mut merger = app.db.connect().await;
+    for sql in [
+        "BEGIN".to_owned(),
+        format!(
+            "SELECT 1 FROM organizations WHERE id IN ('{dup}', '{survivor}') \
+              ORDER BY id FOR NO KEY UPDATE"
+        ),
+    ] {
+        diesel::sql_query(sql).execute(&mut merger).await.unwrap();
+    }
+    let response = tokio::spawn(request.send());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while app
+        .scalar(
+            "SELECT count(*) FROM pg_stat_activity \
+              WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .await
+        != 1
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the request never waited for the merge"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    for sql in [
+        format!(
+            "UPDATE organizations SET status = 'archived', merged_into = '{survivor}', \
+                    merged_was_public = true WHERE id = '{dup}'"
+        ),
+        "COMMIT".to_owned(),
+    ] {
+        diesel::sql_query(sql).execute(&mut merger).await.unwrap();
+    }
+    response.await.unwrap().unwrap()
+}
+
 /// A write that checked the organization before a merge committed, and writes after, fails
-/// (409) rather than leave a row on the merged organization, where nobody could reach it. The
-/// merge is played by hand in SQL, so the engagement's request is held in between.
+/// (409) rather than leave a row on the merged organization, where nobody could reach it: an
+/// engagement (a trigger refuses it) and a contact request (its writer locks the recipient).
 #[tokio::test]
 async fn a_write_racing_a_merge_fails_instead_of_stranding_its_row() {
-    use diesel_async::RunQueryDsl;
     let app = TestApp::spawn().await;
     let moderator = app.moderator_token("mod@example.org").await;
     let owner = app.token("owner@example.org").await;
+    let other = app.token("other@example.org").await;
     let mut orgs = Vec::new();
-    for name in ["Duplicate", "Survivor"] {
+    for (token, name) in [
+        (&owner, "Duplicate"),
+        (&owner, "Survivor"),
+        (&owner, "Second duplicate"),
+        (&other, "Partner"),
+    ] {
         orgs.push(id(&app
             .create_organization(
-                &owner,
+                token,
                 json!({"name": name, "kind": "diaspora-organization", "status": "published"}),
             )
             .await));
@@ -723,18 +801,9 @@ async fn a_write_racing_a_merge_fails_instead_of_stranding_its_row() {
         .await,
     )
     .await);
-    let mut merger = app.db.connect().await;
-    for sql in [
-        "BEGIN".to_owned(),
-        format!(
-            "SELECT 1 FROM organizations WHERE id IN ('{}', '{}') ORDER BY id FOR NO KEY UPDATE",
-            orgs[0], orgs[1]
-        ),
-    ] {
-        diesel::sql_query(sql).execute(&mut merger).await.unwrap();
-    }
-    let request = tokio::spawn(
-        app.request(
+
+    let engagement = app
+        .request(
             Method::POST,
             &format!("/v1/crises/{crisis}/engagements"),
             Some(&owner),
@@ -742,42 +811,36 @@ async fn a_write_racing_a_merge_fails_instead_of_stranding_its_row() {
         .json(
             &json!({"organization_id": orgs[0], "sectors": ["health"], "country": "HTI",
                       "status": "ongoing"}),
-        )
-        .send(),
-    );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while app
-        .scalar(
-            "SELECT count(*) FROM pg_stat_activity \
-              WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        )
-        .await
-        != 1
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the engagement never waited for the merge"
         );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    for sql in [
-        format!(
-            "UPDATE organizations SET status = 'archived', merged_into = '{}' WHERE id = '{}'",
-            orgs[1], orgs[0]
-        ),
-        "COMMIT".to_owned(),
-    ] {
-        diesel::sql_query(sql).execute(&mut merger).await.unwrap();
-    }
-    let res = request.await.unwrap().unwrap();
+    let res = held_by_a_merge(&app, &orgs[0], &orgs[1], engagement).await;
     let problem = assert_problem(res, 409, "conflict").await;
     assert!(problem["detail"].as_str().unwrap().contains("merged"));
-    assert_eq!(
-        app.scalar(&format!(
-            "SELECT count(*) FROM engagements WHERE organization_id = '{}'",
-            orgs[0]
-        ))
-        .await,
-        0
-    );
+
+    let request = app
+        .request(
+            Method::POST,
+            &format!("/v1/organizations/{}/contact-requests", orgs[2]),
+            Some(&other),
+        )
+        .json(
+            &json!({"from_organization_id": orgs[3], "subject": "Nurses",
+                      "message": "Could your nurses help?"}),
+        );
+    let res = held_by_a_merge(&app, &orgs[2], &orgs[1], request).await;
+    let problem = assert_problem(res, 409, "conflict").await;
+    assert!(problem["detail"].as_str().unwrap().contains("merged"));
+
+    for (table, column, org) in [
+        ("engagements", "organization_id", &orgs[0]),
+        ("contact_requests", "to_organization_id", &orgs[2]),
+    ] {
+        assert_eq!(
+            app.scalar(&format!(
+                "SELECT count(*) FROM {table} WHERE {column} = '{org}'"
+            ))
+            .await,
+            0,
+            "{table}"
+        );
+    }
 }

@@ -117,6 +117,19 @@ async fn the_export_holds_everything_stored_about_the_caller() {
         .unwrap();
     assert!(res.status().is_success(), "{}", res.status());
 
+    // The other owner adds Jean to their organization: the audit entry is about Jean.
+    let res = app
+        .post_as(
+            &format!(
+                "/v1/organizations/{}/members",
+                other["id"].as_str().unwrap()
+            ),
+            &other_owner,
+            &json!({"email": "jean@example.org", "role": "editor"}),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+
     let res = app.get_as("/v1/me/export", &token).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "private, no-store");
@@ -148,6 +161,18 @@ async fn the_export_holds_everything_stored_about_the_caller() {
     );
     assert_eq!(export["read_marks"][0]["notification_id"], notice.as_str());
     assert_eq!(export["read_marks"].as_array().unwrap().len(), 1);
+    let about: Vec<(&str, &str)> = export["audit_log_about"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["organization_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(about, [("member.added", other["id"].as_str().unwrap())]);
     // Only the caller's: nothing of the other account.
     assert!(!export.to_string().contains("other@example.org"));
     let theirs: Value = app
