@@ -527,3 +527,40 @@ pub async fn survivor_of(
         merged_was_public,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    use super::worth_retrying;
+
+    fn db_error(kind: DatabaseErrorKind, message: &str) -> Error {
+        Error::DatabaseError(kind, Box::new(message.to_owned()))
+    }
+
+    #[test]
+    fn only_lost_races_are_retried() {
+        assert!(worth_retrying(&db_error(
+            DatabaseErrorKind::Unknown,
+            "deadlock detected"
+        )));
+        assert!(worth_retrying(&db_error(
+            DatabaseErrorKind::SerializationFailure,
+            "could not serialize access"
+        )));
+        // A unique violation elsewhere, a constraint, a lost connection: not a race to retry.
+        assert!(!worth_retrying(&db_error(
+            DatabaseErrorKind::UniqueViolation,
+            "duplicate key value violates unique constraint \"organizations_slug_key\""
+        )));
+        assert!(!worth_retrying(&db_error(
+            DatabaseErrorKind::CheckViolation,
+            "organization was merged"
+        )));
+        assert!(!worth_retrying(&db_error(
+            DatabaseErrorKind::Unknown,
+            "relation does not exist"
+        )));
+        assert!(!worth_retrying(&Error::NotFound));
+    }
+}
