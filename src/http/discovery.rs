@@ -57,60 +57,95 @@ pub enum SortParam {
     CreatedDesc,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct OrganizationListQuery {
-    /// Kinds of organization, comma-separated (any of them).
-    #[param(value_type = Option<Vec<OrganizationKindCode>>, style = Form, explode = false)]
-    pub kind: Option<String>,
-    /// Countries of origin (alpha-3 or alpha-2, any case), comma-separated.
-    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = "HTI,DOM")]
-    pub origin_country: Option<String>,
-    /// Countries of operation, comma-separated.
-    #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
-    pub operating_country: Option<String>,
-    /// Countries of residence, comma-separated.
-    #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
-    pub residence_country: Option<String>,
-    /// Countries in any of the three roles, comma-separated.
-    #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
-    pub country: Option<String>,
-    /// Sectors, comma-separated; a parent sector matches its children (`health` finds
-    /// `health-mhpss`).
-    #[param(value_type = Option<Vec<SectorCode>>, style = Form, explode = false)]
-    pub sector: Option<String>,
-    /// Kinds of support, comma-separated.
-    #[param(value_type = Option<Vec<SupportTypeCode>>, style = Form, explode = false)]
-    pub support_type: Option<String>,
-    /// Languages (ISO 639-1 or 639-3), comma-separated.
-    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = "ht")]
-    pub language: Option<String>,
-    /// `true`: verified and not expired; `false`: the others.
-    pub verified: Option<bool>,
-    /// Words to find in names, acronyms, alternate names, descriptions and capability
-    /// descriptions (accents and case ignored; each word may be a prefix); names also match
-    /// with typos.
-    #[param(max_length = 200)]
-    pub q: Option<String>,
-    /// Only organizations changed at or after this instant (RFC 3339).
-    pub updated_since: Option<DateTime<Utc>>,
-    /// Only organizations engaged in this crisis (its id or slug).
-    #[param(max_length = 100)]
-    pub crisis: Option<String>,
-    /// `relevance` (the default with `q`), `name`, `-updated_at`, `-created_at`. Without `q`
-    /// the default is verified organizations first, then by name.
-    #[param(inline)]
-    pub sort: Option<SortParam>,
-    /// Facets to count over the whole filtered set, comma-separated.
-    #[param(value_type = Option<Vec<FacetName>>, style = Form, explode = false)]
-    pub facets: Option<String>,
-    /// Page size, 1 to 100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page of the same query.
-    #[param(max_length = 1000)]
-    pub cursor: Option<String>,
+/// Declares a query-string struct that takes discovery's filters (documented once, here) and
+/// then the route's own fields, with `filter()` handing the filters to
+/// [`organization_filter`]. The list and the bulk export both take them; `serde(flatten)`
+/// would not combine with `deny_unknown_fields`, hence a macro.
+macro_rules! organization_filter_query {
+    ($(#[$meta:meta])* pub struct $name:ident { $($(#[$own_meta:meta])* pub $own:ident: $own_ty:ty,)* }) => {
+        $(#[$meta])*
+        pub struct $name {
+            /// Kinds of organization, comma-separated (any of them).
+            #[param(value_type = Option<Vec<OrganizationKindCode>>, style = Form, explode = false)]
+            pub kind: Option<String>,
+            /// Countries of origin (alpha-3 or alpha-2, any case), comma-separated.
+            #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = "HTI,DOM")]
+            pub origin_country: Option<String>,
+            /// Countries of operation, comma-separated.
+            #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
+            pub operating_country: Option<String>,
+            /// Countries of residence, comma-separated.
+            #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
+            pub residence_country: Option<String>,
+            /// Countries in any of the three roles, comma-separated.
+            #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
+            pub country: Option<String>,
+            /// Sectors, comma-separated; a parent sector matches its children (`health` finds
+            /// `health-mhpss`).
+            #[param(value_type = Option<Vec<SectorCode>>, style = Form, explode = false)]
+            pub sector: Option<String>,
+            /// Kinds of support, comma-separated.
+            #[param(value_type = Option<Vec<SupportTypeCode>>, style = Form, explode = false)]
+            pub support_type: Option<String>,
+            /// Languages (ISO 639-1 or 639-3), comma-separated.
+            #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = "ht")]
+            pub language: Option<String>,
+            /// `true`: verified and not expired; `false`: the others.
+            pub verified: Option<bool>,
+            /// Words to find in names, acronyms, alternate names, descriptions and capability
+            /// descriptions (accents and case ignored; each word may be a prefix); names also match
+            /// with typos.
+            #[param(max_length = 200)]
+            pub q: Option<String>,
+            /// Only organizations changed at or after this instant (RFC 3339).
+            pub updated_since: Option<DateTime<Utc>>,
+            /// Only organizations engaged in this crisis (its id or slug).
+            #[param(max_length = 100)]
+            pub crisis: Option<String>,
+            $($(#[$own_meta])* pub $own: $own_ty,)*
+        }
+
+        impl $name {
+            pub fn filter(&self) -> $crate::http::discovery::FilterParams<'_> {
+                $crate::http::discovery::FilterParams {
+                    kind: self.kind.as_deref(),
+                    origin_country: self.origin_country.as_deref(),
+                    operating_country: self.operating_country.as_deref(),
+                    residence_country: self.residence_country.as_deref(),
+                    country: self.country.as_deref(),
+                    sector: self.sector.as_deref(),
+                    support_type: self.support_type.as_deref(),
+                    language: self.language.as_deref(),
+                    verified: self.verified,
+                    q: self.q.as_deref(),
+                    updated_since: self.updated_since,
+                    crisis: self.crisis.as_deref(),
+                }
+            }
+        }
+    };
+}
+pub(crate) use organization_filter_query;
+
+organization_filter_query! {
+    #[derive(Debug, Deserialize, IntoParams)]
+    #[serde(deny_unknown_fields)]
+    #[into_params(parameter_in = Query)]
+    pub struct OrganizationListQuery {
+        /// `relevance` (the default with `q`), `name`, `-updated_at`, `-created_at`. Without `q`
+        /// the default is verified organizations first, then by name.
+        #[param(inline)]
+        pub sort: Option<SortParam>,
+        /// Facets to count over the whole filtered set, comma-separated.
+        #[param(value_type = Option<Vec<FacetName>>, style = Form, explode = false)]
+        pub facets: Option<String>,
+        /// Page size, 1 to 100 (default 20).
+        #[param(minimum = 1, maximum = 100)]
+        pub limit: Option<i64>,
+        /// `next_cursor` of the previous page of the same query.
+        #[param(max_length = 1000)]
+        pub cursor: Option<String>,
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -381,25 +416,6 @@ pub struct FilterParams<'a> {
     pub q: Option<&'a str>,
     pub updated_since: Option<DateTime<Utc>>,
     pub crisis: Option<&'a str>,
-}
-
-impl OrganizationListQuery {
-    fn filter(&self) -> FilterParams<'_> {
-        FilterParams {
-            kind: self.kind.as_deref(),
-            origin_country: self.origin_country.as_deref(),
-            operating_country: self.operating_country.as_deref(),
-            residence_country: self.residence_country.as_deref(),
-            country: self.country.as_deref(),
-            sector: self.sector.as_deref(),
-            support_type: self.support_type.as_deref(),
-            language: self.language.as_deref(),
-            verified: self.verified,
-            q: self.q.as_deref(),
-            updated_since: self.updated_since,
-            crisis: self.crisis.as_deref(),
-        }
-    }
 }
 
 /// The filters checked (an unknown code is a 400 naming its parameter) and resolved: codes to

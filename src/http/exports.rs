@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::codes::{OrganizationKindCode, SectorCode, SupportTypeCode};
-use super::discovery::{FilterParams, organization_filter};
+use super::discovery::{organization_filter, organization_filter_query};
 use super::extract::Query;
 use super::organizations::OrganizationView;
 use super::problem::Problem;
@@ -27,66 +27,15 @@ pub enum ExportFormat {
     Ndjson,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ExportQuery {
-    /// `csv` (the default), `hxl` (CSV with a row of HXL hashtags under the header) or
-    /// `ndjson` (one organization per line, as `GET /v1/organizations/{id}` shows it).
-    #[param(inline)]
-    pub format: Option<ExportFormat>,
-    /// Kinds of organization, comma-separated (any of them).
-    #[param(value_type = Option<Vec<OrganizationKindCode>>, style = Form, explode = false)]
-    pub kind: Option<String>,
-    /// Countries of origin (alpha-3 or alpha-2), comma-separated.
-    #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
-    pub origin_country: Option<String>,
-    /// Countries of operation, comma-separated.
-    #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
-    pub operating_country: Option<String>,
-    /// Countries of residence, comma-separated.
-    #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
-    pub residence_country: Option<String>,
-    /// Countries in any of the three roles, comma-separated.
-    #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
-    pub country: Option<String>,
-    /// Sectors, comma-separated; a parent sector matches its children.
-    #[param(value_type = Option<Vec<SectorCode>>, style = Form, explode = false)]
-    pub sector: Option<String>,
-    /// Kinds of support, comma-separated.
-    #[param(value_type = Option<Vec<SupportTypeCode>>, style = Form, explode = false)]
-    pub support_type: Option<String>,
-    /// Languages (ISO 639-1 or 639-3), comma-separated.
-    #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
-    pub language: Option<String>,
-    /// `true`: verified and not expired; `false`: the others.
-    pub verified: Option<bool>,
-    /// Words to find, as in `GET /v1/organizations`.
-    #[param(max_length = 200)]
-    pub q: Option<String>,
-    /// Only organizations changed at or after this instant (RFC 3339).
-    pub updated_since: Option<DateTime<Utc>>,
-    /// Only organizations engaged in this crisis (its id or slug).
-    #[param(max_length = 100)]
-    pub crisis: Option<String>,
-}
-
-impl ExportQuery {
-    fn filter(&self) -> FilterParams<'_> {
-        FilterParams {
-            kind: self.kind.as_deref(),
-            origin_country: self.origin_country.as_deref(),
-            operating_country: self.operating_country.as_deref(),
-            residence_country: self.residence_country.as_deref(),
-            country: self.country.as_deref(),
-            sector: self.sector.as_deref(),
-            support_type: self.support_type.as_deref(),
-            language: self.language.as_deref(),
-            verified: self.verified,
-            q: self.q.as_deref(),
-            updated_since: self.updated_since,
-            crisis: self.crisis.as_deref(),
-        }
+organization_filter_query! {
+    #[derive(Debug, Deserialize, IntoParams)]
+    #[serde(deny_unknown_fields)]
+    #[into_params(parameter_in = Query)]
+    pub struct ExportQuery {
+        /// `csv` (the default), `hxl` (CSV with a row of HXL hashtags under the header) or
+        /// `ndjson` (one organization per line, as `GET /v1/organizations/{id}` shows it).
+        #[param(inline)]
+        pub format: Option<ExportFormat>,
     }
 }
 
