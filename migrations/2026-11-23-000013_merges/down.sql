@@ -1,4 +1,5 @@
 DROP TRIGGER contact_requests_not_merged ON contact_requests;
+DROP TRIGGER contact_releases_not_merged ON contact_releases;
 DROP TRIGGER postings_not_merged ON postings;
 DROP TRIGGER engagements_not_merged ON engagements;
 DROP TRIGGER verification_requests_not_merged ON verification_requests;

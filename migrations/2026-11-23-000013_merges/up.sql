@@ -64,6 +64,12 @@ CREATE TRIGGER engagements_not_merged
 CREATE TRIGGER postings_not_merged
     BEFORE INSERT OR UPDATE OF organization_id ON postings
     FOR EACH ROW EXECUTE FUNCTION dd_refuse_merged_organization('share', 'organization_id');
+-- A release of contact persons is recorded against the organization whose persons they are:
+-- a view that raced a merge fails (and shows nothing) rather than leave its record where the
+-- survivor's owners would never see it.
+CREATE TRIGGER contact_releases_not_merged
+    BEFORE INSERT OR UPDATE OF organization_id ON contact_releases
+    FOR EACH ROW EXECUTE FUNCTION dd_refuse_merged_organization('share', 'organization_id');
 CREATE TRIGGER contact_requests_not_merged
     BEFORE INSERT OR UPDATE OF from_organization_id, to_organization_id ON contact_requests
     FOR EACH ROW EXECUTE FUNCTION dd_refuse_merged_organization('share', 'from_organization_id', 'to_organization_id');

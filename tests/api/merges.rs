@@ -784,6 +784,7 @@ async fn a_write_racing_a_merge_fails_instead_of_stranding_its_row() {
         (&owner, "Survivor"),
         (&owner, "Second duplicate"),
         (&other, "Partner"),
+        (&owner, "Third duplicate"),
     ] {
         orgs.push(id(&app
             .create_organization(
@@ -830,9 +831,33 @@ async fn a_write_racing_a_merge_fails_instead_of_stranding_its_row() {
     let problem = assert_problem(res, 409, "conflict").await;
     assert!(problem["detail"].as_str().unwrap().contains("merged"));
 
+    // A partner's look at contact persons: what it would see is not shown, since its record
+    // could not be kept where the survivor's owners read it.
+    contact(&app, &owner, &orgs[4], "Nadia Pierre").await;
+    let accepted = ask(&app, &other, &orgs[3], &orgs[4]).await;
+    let res = app
+        .request(
+            Method::POST,
+            &format!("/v1/contact-requests/{accepted}/accept"),
+            Some(&owner),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let view = app.request(
+        Method::GET,
+        &format!("/v1/organizations/{}/contacts", orgs[4]),
+        Some(&other),
+    );
+    let res = held_by_a_merge(&app, &orgs[4], &orgs[1], view).await;
+    let problem = assert_problem(res, 409, "conflict").await;
+    assert!(!problem.to_string().contains("Nadia"));
+
     for (table, column, org) in [
         ("engagements", "organization_id", &orgs[0]),
         ("contact_requests", "to_organization_id", &orgs[2]),
+        ("contact_releases", "organization_id", &orgs[4]),
     ] {
         assert_eq!(
             app.scalar(&format!(
