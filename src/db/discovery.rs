@@ -609,13 +609,13 @@ pub async fn organizations_for_need(
             AND (o.origin_countries && ARRAY[$3] OR o.operating_countries && ARRAY[$3] \
                  OR o.residence_country = $3) \
             AND NOT EXISTS (SELECT 1 FROM postings p WHERE p.organization_id = o.id \
-                  AND p.side = 'offer' AND p.country = $3 AND p.sectors && $2 AND p.status = 'open' \
-                  AND (p.valid_until IS NULL OR p.valid_until >= $4)) \
+                  AND p.side = 'offer' AND p.country = $3 AND p.sectors && $2 AND {open}) \
           ORDER BY dd_share(o.sectors, $2) * 0.25 + dd_share(o.support_types, $6) * 0.15 \
                    + dd_share(o.languages, $7) * 0.15 + {engaged}::int * 0.10 \
                    + {VERIFIED}::int * 0.05 DESC, o.name, o.id \
           LIMIT $8",
-        OrganizationRow::COLUMNS
+        OrganizationRow::COLUMNS,
+        open = super::postings::open_as_of("p", "$4"),
     ))
     .bind::<SqlUuid, _>(on.organization_id)
     .bind::<Array<Text>, _>(on.sectors)

@@ -233,6 +233,15 @@ macro_rules! status_in {
     };
 }
 
+/// SQL over a posting aliased `alias`: it is open as of the date bound at `today` (a `$n`
+/// placeholder), as [`crate::domain::posting::status_on`] reads it. The same rule as
+/// `status_in!` with `open`, for hand-written queries.
+pub(super) fn open_as_of(alias: &str, today: &str) -> String {
+    format!(
+        "({alias}.status = 'open' AND ({alias}.valid_until IS NULL OR {alias}.valid_until >= {today}))"
+    )
+}
+
 /// Published organizations' postings matching the filter, newest first, before `before` (a
 /// `seq`); `limit + 1` at most. Also how many match in all.
 pub async fn list_postings(
@@ -311,12 +320,7 @@ pub async fn open_counts(
     let rows: Vec<(String, i64)> = postings::table
         .inner_join(organizations::table)
         .filter(postings::crisis_id.eq(crisis_id))
-        .filter(postings::status.eq("open"))
-        .filter(
-            postings::valid_until
-                .is_null()
-                .or(postings::valid_until.ge(today)),
-        )
+        .filter(status_in!(today, vec![Status::Open.as_str().to_owned()]))
         .filter(organizations::status.eq("published"))
         .group_by(postings::side)
         .select((postings::side, diesel::dsl::count_star()))
@@ -391,12 +395,13 @@ pub async fn counterpart_postings(
                 count(*) OVER () AS total \
            FROM postings p JOIN organizations o ON o.id = p.organization_id AND o.status = 'published' \
           WHERE p.side = $1 AND p.country = $2 AND p.sectors && $3 AND p.organization_id <> $4 \
-            AND p.status = 'open' AND (p.valid_until IS NULL OR p.valid_until >= $5) \
+            AND {open} \
           ORDER BY dd_share(p.sectors, $3) * 0.25 + dd_share(p.support_types, $6) * 0.15 \
                    + dd_share(p.languages, $7) * 0.15 + coalesce((p.crisis_id = $8)::int, 0) * 0.10 \
                    + {VERIFIED}::int * 0.05 DESC, p.seq DESC \
           LIMIT $9",
-        PostingRow::COLUMNS
+        PostingRow::COLUMNS,
+        open = open_as_of("p", "$5"),
     ))
     .bind::<Text, _>(side.as_str())
     .bind::<Text, _>(on.country)
