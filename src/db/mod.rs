@@ -54,25 +54,23 @@ pub async fn connection(pool: &Pool) -> Result<Connection, ApiError> {
         .map_err(|e| ApiError::unavailable("acquiring a database connection", e))
 }
 
+/// What a write that raced a merge is told (migration 000013's trigger refused it).
+const MERGED_MEANWHILE: &str = "The organization was merged into another while this request was handled, and nothing was saved: read it again (its id now leads to the survivor) and repeat the request there.";
+
 /// A query failure nobody expected: a 500 with the cause logged, unless the connection was lost
-/// (a database restart), which is a 503 the client may retry.
+/// (a database restart), which is a 503 the client may retry, or a write raced a merge (409).
 pub fn query_failed(context: &'static str) -> impl FnOnce(diesel::result::Error) -> ApiError {
     use diesel::result::{DatabaseErrorKind, Error};
-    move |e| {
-        match e {
+    move |e| match e {
         Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
             ApiError::unavailable(context, e)
         }
-        // A write that raced a merge (migration 000013's trigger): nothing was saved.
         Error::DatabaseError(DatabaseErrorKind::CheckViolation, ref info)
             if info.constraint_name() == Some("organization_not_merged") =>
         {
-            ApiError::Conflict(
-                "The organization was merged into another while this request was handled, and nothing was saved: read it again (its id now leads to the survivor) and repeat the request there.".to_owned(),
-            )
+            ApiError::Conflict(MERGED_MEANWHILE.to_owned())
         }
         e => ApiError::internal(context, e),
-    }
     }
 }
 
