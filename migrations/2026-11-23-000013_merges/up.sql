@@ -18,29 +18,24 @@ CREATE INDEX organizations_merged_into_idx ON organizations (merged_into) WHERE 
 -- `organization_not_merged`, which the API answers with 409) instead of stranding a row on an
 -- organization nobody can reach. TG_ARGV names the organization columns to check.
 --
--- `lock` ('share'): wait for a merge in progress (it holds the row FOR NO KEY UPDATE) and read
--- what it committed. Contact requests name two organizations: their writer locks both in id
--- order first (so the locks here are already held and two requests cannot deadlock); the
--- merge changes one column of a request, and only a changed column is checked. 'read' is a
--- plain read.
+-- The organization is read FOR SHARE: a merge in progress (it holds the row FOR NO KEY UPDATE)
+-- is waited for, and what it committed is read. Contact requests name two organizations: their
+-- writer locks both in id order first (so the locks here are already held and two requests
+-- cannot deadlock); the merge changes one column of a request, and only a changed column is
+-- checked.
 CREATE FUNCTION dd_refuse_merged_organization() RETURNS trigger
     LANGUAGE plpgsql AS $$
 DECLARE
-    lock   text := TG_ARGV[0];
     col    text;
     target uuid;
     merged uuid;
 BEGIN
-    FOREACH col IN ARRAY TG_ARGV[1:] LOOP
+    FOREACH col IN ARRAY TG_ARGV LOOP
         target := (to_jsonb(NEW) ->> col)::uuid;
         IF TG_OP = 'UPDATE' AND target IS NOT DISTINCT FROM (to_jsonb(OLD) ->> col)::uuid THEN
             CONTINUE;
         END IF;
-        IF lock = 'share' THEN
-            SELECT o.merged_into INTO merged FROM organizations o WHERE o.id = target FOR SHARE;
-        ELSE
-            SELECT o.merged_into INTO merged FROM organizations o WHERE o.id = target;
-        END IF;
+        SELECT o.merged_into INTO merged FROM organizations o WHERE o.id = target FOR SHARE;
         IF merged IS NOT NULL THEN
             RAISE EXCEPTION 'organization % was merged into %', target, merged
                 USING ERRCODE = 'check_violation', CONSTRAINT = 'organization_not_merged';
@@ -51,25 +46,25 @@ END $$;
 
 CREATE TRIGGER organization_members_not_merged
     BEFORE INSERT OR UPDATE OF organization_id ON organization_members
-    FOR EACH ROW EXECUTE FUNCTION dd_refuse_merged_organization('share', 'organization_id');
+    FOR EACH ROW EXECUTE FUNCTION dd_refuse_merged_organization('organization_id');
 CREATE TRIGGER organization_contacts_not_merged
     BEFORE INSERT OR UPDATE OF organization_id ON organization_contacts
-    FOR EACH ROW EXECUTE FUNCTION dd_refuse_merged_organization('share', 'organization_id');
+    FOR EACH ROW EXECUTE FUNCTION dd_refuse_merged_organization('organization_id');
 CREATE TRIGGER verification_requests_not_merged
     BEFORE INSERT OR UPDATE OF organization_id ON verification_requests
-    FOR EACH ROW EXECUTE FUNCTION dd_refuse_merged_organization('share', 'organization_id');
+    FOR EACH ROW EXECUTE FUNCTION dd_refuse_merged_organization('organization_id');
 CREATE TRIGGER engagements_not_merged
     BEFORE INSERT OR UPDATE OF organization_id ON engagements
-    FOR EACH ROW EXECUTE FUNCTION dd_refuse_merged_organization('share', 'organization_id');
+    FOR EACH ROW EXECUTE FUNCTION dd_refuse_merged_organization('organization_id');
 CREATE TRIGGER postings_not_merged
     BEFORE INSERT OR UPDATE OF organization_id ON postings
-    FOR EACH ROW EXECUTE FUNCTION dd_refuse_merged_organization('share', 'organization_id');
+    FOR EACH ROW EXECUTE FUNCTION dd_refuse_merged_organization('organization_id');
 -- A release of contact persons is recorded against the organization whose persons they are:
 -- a view that raced a merge fails (and shows nothing) rather than leave its record where the
 -- survivor's owners would never see it.
 CREATE TRIGGER contact_releases_not_merged
     BEFORE INSERT OR UPDATE OF organization_id ON contact_releases
-    FOR EACH ROW EXECUTE FUNCTION dd_refuse_merged_organization('share', 'organization_id');
+    FOR EACH ROW EXECUTE FUNCTION dd_refuse_merged_organization('organization_id');
 CREATE TRIGGER contact_requests_not_merged
     BEFORE INSERT OR UPDATE OF from_organization_id, to_organization_id ON contact_requests
-    FOR EACH ROW EXECUTE FUNCTION dd_refuse_merged_organization('share', 'from_organization_id', 'to_organization_id');
+    FOR EACH ROW EXECUTE FUNCTION dd_refuse_merged_organization('from_organization_id', 'to_organization_id');

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::auth::Caller;
 use super::extract::Json;
 use super::organizations::{
-    OrganizationView, audit_entry, invalid_fields, is_slug_shaped, require_moderator, uuid_param,
+    OrganizationView, audit_entry, is_slug_shaped, require_moderator, uuid_param,
 };
 use super::problem::Problem;
 use crate::db::merges::{self as queries, Caps, MergeOutcome};
@@ -193,13 +193,10 @@ pub async fn merge_organizations(
             ));
         }
         MergeOutcome::Refused(errors) => {
-            return Err(match invalid_fields(errors) {
-                ApiError::Validation { errors, .. } => ApiError::validation(
-                    "The joined profile would be invalid (each field named in `errors`): edit either profile first.",
-                    errors,
-                ),
-                other => other,
-            });
+            return Err(ApiError::validation(
+                "The joined profile would be invalid (each field named in `errors`): edit either profile first.",
+                errors,
+            ));
         }
     };
     tracing::info!(

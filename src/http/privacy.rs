@@ -66,6 +66,16 @@ pub struct ExportedAuditEntry {
     pub at: DateTime<Utc>,
 }
 
+impl From<(String, Option<Uuid>, DateTime<Utc>)> for ExportedAuditEntry {
+    fn from((action, organization_id, at): (String, Option<Uuid>, DateTime<Utc>)) -> Self {
+        ExportedAuditEntry {
+            action,
+            organization_id,
+            at,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ExportedSession {
     pub started_at: DateTime<Utc>,
@@ -203,23 +213,11 @@ pub async fn export_me(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResp
                 },
             )
             .collect(),
-        audit_log: d
-            .audit
-            .into_iter()
-            .map(|(action, organization_id, at)| ExportedAuditEntry {
-                action,
-                organization_id,
-                at,
-            })
-            .collect(),
+        audit_log: d.audit.into_iter().map(ExportedAuditEntry::from).collect(),
         audit_log_about: d
             .audit_about
             .into_iter()
-            .map(|(action, organization_id, at)| ExportedAuditEntry {
-                action,
-                organization_id,
-                at,
-            })
+            .map(ExportedAuditEntry::from)
             .collect(),
         sessions: d
             .sessions
