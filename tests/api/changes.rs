@@ -66,19 +66,10 @@ impl Mirror {
     /// changes while any older transaction in the cluster is still writing (another test's,
     /// here), so one pass may stop short of the end for a moment.
     async fn catch_up(&mut self, app: &TestApp, page: usize) {
-        #[derive(diesel::QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        let mut conn = app.db.connect().await;
         for _ in 0..200 {
             self.sync(app, page).await;
-            let total: Count = diesel::sql_query("SELECT count(*) AS n FROM changes")
-                .get_result(&mut conn)
-                .await
-                .unwrap();
-            if self.seen.len() as i64 == total.n {
+            let total = app.scalar("SELECT count(*) FROM changes").await;
+            if self.seen.len() as i64 == total {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;

@@ -222,14 +222,7 @@ async fn an_export_reads_every_chunk_once_in_name_order() {
 /// queued, and the two finish. The two are held mid-way by a lock on `organizations`.
 #[tokio::test]
 async fn a_third_concurrent_export_is_429_and_the_first_two_finish() {
-    use diesel::QueryableByName;
-    use diesel::sql_types::BigInt;
     use diesel_async::RunQueryDsl;
-    #[derive(QueryableByName)]
-    struct Waiting {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
     let app = TestApp::spawn().await;
     fixture(&app).await;
     let mut locker = app.db.connect().await;
@@ -241,25 +234,8 @@ async fn a_third_concurrent_export_is_429_and_the_first_two_finish() {
         .map(|_| tokio::spawn(app.client.get(url.clone()).send()))
         .collect();
     // Both hold their permit, waiting on the lock.
-    let mut watcher = app.db.connect().await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let waiting: Waiting = diesel::sql_query(
-            "SELECT count(*) AS n FROM pg_stat_activity \
-              WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        )
-        .get_result(&mut watcher)
-        .await
-        .unwrap();
-        if waiting.n == 2 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the two exports never reached the database"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    app.wait_for_lock_waiters(2, "the two exports never reached the database")
+        .await;
     let res = app.get("/v1/export/organizations?format=csv").await;
     assert_eq!(res.headers()["retry-after"], "5");
     let problem = assert_problem(res, 429, "rate_limited").await;

@@ -457,6 +457,23 @@ impl TestApp {
         .n
     }
 
+    /// Waits (up to 20 s, polling) until exactly `n` sessions on this test's database are
+    /// waiting for a lock: requests the test holds back on purpose have reached it.
+    pub async fn wait_for_lock_waiters(&self, n: i64, what: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while self
+            .scalar(
+                "SELECT count(*) FROM pg_stat_activity \
+                  WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            )
+            .await
+            != n
+        {
+            assert!(std::time::Instant::now() < deadline, "{what}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// Registers `email` and signs in; returns the access token.
     pub async fn token(&self, email: &str) -> String {
         self.register(email).await;

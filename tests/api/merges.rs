@@ -742,21 +742,8 @@ async fn held_by_a_merge(
         diesel::sql_query(sql).execute(&mut merger).await.unwrap();
     }
     let response = tokio::spawn(request.send());
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while app
-        .scalar(
-            "SELECT count(*) FROM pg_stat_activity \
-              WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        )
-        .await
-        != 1
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the request never waited for the merge"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    app.wait_for_lock_waiters(1, "the request never waited for the merge")
+        .await;
     for sql in [
         format!(
             "UPDATE organizations SET status = 'archived', merged_into = '{survivor}', \

@@ -47,15 +47,6 @@ async fn tables_holding(app: &TestApp, needle: &str) -> Vec<String> {
     found
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    let mut conn = app.db.connect().await;
-    diesel::sql_query(sql)
-        .get_result::<Count>(&mut conn)
-        .await
-        .unwrap()
-        .n
-}
-
 #[tokio::test]
 async fn the_export_holds_everything_stored_about_the_caller() {
     let app = TestApp::spawn().await;
@@ -231,11 +222,11 @@ async fn erasure_leaves_no_trace_of_the_email_and_keeps_the_audit_log() {
     assert!(res.status().is_success(), "{}", res.status());
     let user_id: Value = app.get_as("/v1/me", &token).await.json().await.unwrap();
     let user_id = user_id["id"].as_str().unwrap().to_owned();
-    let audit_before = count(
-        &app,
-        &format!("SELECT count(*) AS n FROM audit_log WHERE actor_id = '{user_id}'"),
-    )
-    .await;
+    let audit_before = app
+        .scalar(&format!(
+            "SELECT count(*) AS n FROM audit_log WHERE actor_id = '{user_id}'"
+        ))
+        .await;
     assert!(audit_before > 0);
     assert_eq!(tables_holding(&app, email).await, ["users"]);
 
@@ -246,30 +237,25 @@ async fn erasure_leaves_no_trace_of_the_email_and_keeps_the_audit_log() {
     assert_eq!(tables_holding(&app, email).await, Vec::<String>::new());
     // Its name too (the other accounts keep theirs).
     assert_eq!(
-        count(
-            &app,
-            &format!(
-                "SELECT count(*) AS n FROM users WHERE id = '{user_id}' \
+        app.scalar(&format!(
+            "SELECT count(*) AS n FROM users WHERE id = '{user_id}' \
                  AND display_name = 'Erased account' AND erased_at IS NOT NULL"
-            ),
-        )
-        .await,
+        ),)
+            .await,
         1
     );
     assert_eq!(
-        count(
-            &app,
-            &format!("SELECT count(*) AS n FROM audit_log WHERE actor_id = '{user_id}'"),
-        )
-        .await,
+        app.scalar(&format!(
+            "SELECT count(*) AS n FROM audit_log WHERE actor_id = '{user_id}'"
+        ),)
+            .await,
         audit_before
     );
     assert_eq!(
-        count(
-            &app,
-            &format!("SELECT count(*) AS n FROM organization_members WHERE user_id = '{user_id}'"),
-        )
-        .await,
+        app.scalar(&format!(
+            "SELECT count(*) AS n FROM organization_members WHERE user_id = '{user_id}'"
+        ),)
+            .await,
         0
     );
     // The old tokens are worthless, the password signs nobody in, and the e-mail is free.
